@@ -1,0 +1,1 @@
+"""CYPHER API gateway: the only public entry point."""

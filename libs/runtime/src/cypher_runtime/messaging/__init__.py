@@ -1,0 +1,1 @@
+"""Events over RabbitMQ: envelope, transactional outbox, idempotent inbox, topology."""

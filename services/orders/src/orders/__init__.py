@@ -1,0 +1,1 @@
+"""CYPHER orders service."""
