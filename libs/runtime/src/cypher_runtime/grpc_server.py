@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -65,10 +66,14 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             started = time.perf_counter()
             code = "OK"
             try:
-                return await inner(request, context)
+                result = inner(request, context)
+                return await result if inspect.isawaitable(result) else result
             except grpc.aio.AbortError:
                 code = context.code().name if context.code() else "ABORTED_BY_HANDLER"
                 raise
+            except NotImplementedError:
+                code = "UNIMPLEMENTED"
+                await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented yet")
             except DomainError as exc:
                 status = KIND_TO_STATUS[exc.kind]
                 code = status.name

@@ -1,0 +1,56 @@
+"""Request id (accepted or generated, echoed on every response) and HTTP metrics."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from prometheus_client import Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cypher_runtime.context import new_request_id, request_id_var
+
+HTTP_REQUESTS = Counter(
+    "cypher_http_requests_total", "Gateway HTTP requests", ["method", "route", "status"]
+)
+HTTP_LATENCY = Histogram(
+    "cypher_http_request_seconds",
+    "Gateway HTTP latency",
+    ["method", "route"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+_VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+class RequestContextMiddleware:
+    """Pure ASGI (no BaseHTTPMiddleware) so it adds no task hop on the hot path."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        rid = incoming if _VALID_ID.match(incoming) else new_request_id()
+        token = request_id_var.set(rid)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", "unmatched")
+            HTTP_REQUESTS.labels(scope["method"], path, str(status)).inc()
+            HTTP_LATENCY.labels(scope["method"], path).observe(time.perf_counter() - started)
+            request_id_var.reset(token)

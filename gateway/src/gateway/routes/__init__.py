@@ -1,0 +1,1 @@
+"""REST routes of the public API, one module per area."""

@@ -1,0 +1,53 @@
+"""Gateway configuration from the environment (prefix `GATEWAY_`, upstreams `CYPHER_*_ADDR`)."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cypher_runtime.settings import Environment, common
+
+DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"  # noqa: S105 - refused outside development
+
+UPSTREAMS = ("pricing", "inventory", "orders", "quotations", "suppliers", "integration")
+
+
+class GatewaySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", populate_by_name=True)
+
+    env: Environment = Field(default=Environment.DEVELOPMENT, validation_alias=common("CYPHER_ENV"))
+    amqp_url: str = Field(
+        default="amqp://guest:guest@127.0.0.1:5672/", validation_alias=common("CYPHER_AMQP_URL")
+    )
+    events_exchange: str = Field(
+        default="cypher.events", validation_alias=common("CYPHER_EVENTS_EXCHANGE")
+    )
+    log_level: str = Field(default="INFO", validation_alias=common("CYPHER_LOG_LEVEL"))
+    database_url: str = "postgresql+asyncpg://cypher_gateway@127.0.0.1:5432/cypher_gateway"
+    db_pool_size: int = Field(default=10, ge=1)
+    http_port: int = Field(default=8000, ge=1, le=65535)
+    bind_host: str = "0.0.0.0"  # noqa: S104
+
+    pricing_addr: str = Field(default="127.0.0.1:50051", validation_alias=common("CYPHER_PRICING_ADDR"))
+    inventory_addr: str = Field(default="127.0.0.1:50052", validation_alias=common("CYPHER_INVENTORY_ADDR"))
+    orders_addr: str = Field(default="127.0.0.1:50053", validation_alias=common("CYPHER_ORDERS_ADDR"))
+    quotations_addr: str = Field(default="127.0.0.1:50054", validation_alias=common("CYPHER_QUOTATIONS_ADDR"))
+    suppliers_addr: str = Field(default="127.0.0.1:50055", validation_alias=common("CYPHER_SUPPLIERS_ADDR"))
+    integration_addr: str = Field(default="127.0.0.1:50056", validation_alias=common("CYPHER_INTEGRATION_ADDR"))
+    upstream_timeout_seconds: float = Field(default=5.0, gt=0)
+    health_timeout_seconds: float = Field(default=1.0, gt=0)
+
+    jwt_secret: str = DEV_JWT_SECRET
+    admin_email: str | None = Field(default=None, validation_alias=common("CYPHER_ADMIN_EMAIL"))
+    admin_password: str | None = Field(default=None, validation_alias=common("CYPHER_ADMIN_PASSWORD"))
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> GatewaySettings:
+        if self.env != Environment.DEVELOPMENT and self.jwt_secret == DEV_JWT_SECRET:
+            raise ValueError("GATEWAY_JWT_SECRET must be set outside development")
+        if len(self.jwt_secret) < 32:
+            raise ValueError("GATEWAY_JWT_SECRET must be at least 32 characters")
+        return self
+
+    def upstream_addresses(self) -> dict[str, str]:
+        return {name: getattr(self, f"{name}_addr") for name in UPSTREAMS}

@@ -1,0 +1,45 @@
+"""gRPC channels to the six services, with health checks for /ready."""
+
+from __future__ import annotations
+
+import asyncio
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from cypher_runtime.grpc_client import make_channel
+from gateway.settings import GatewaySettings
+
+
+class Upstreams:
+    def __init__(self, settings: GatewaySettings) -> None:
+        self.settings = settings
+        self.addresses = settings.upstream_addresses()
+        self.channels: dict[str, grpc.aio.Channel] = {
+            name: make_channel(addr, default_timeout=settings.upstream_timeout_seconds)
+            for name, addr in self.addresses.items()
+        }
+
+    def channel(self, name: str) -> grpc.aio.Channel:
+        return self.channels[name]
+
+    async def _check(self, name: str) -> str | None:
+        stub = health_pb2_grpc.HealthStub(self.channels[name])
+        try:
+            reply = await stub.Check(
+                health_pb2.HealthCheckRequest(service=""),
+                timeout=self.settings.health_timeout_seconds,
+            )
+        except grpc.aio.AioRpcError as exc:
+            return f"{exc.code().name} at {self.addresses[name]}"
+        if reply.status != health_pb2.HealthCheckResponse.SERVING:
+            return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+        return None
+
+    async def failing(self) -> dict[str, str]:
+        names = list(self.channels)
+        results = await asyncio.gather(*(self._check(n) for n in names))
+        return {n: r for n, r in zip(names, results, strict=True) if r is not None}
+
+    async def close(self) -> None:
+        await asyncio.gather(*(ch.close() for ch in self.channels.values()))

@@ -1,0 +1,39 @@
+"""pytest plugin (auto-loaded): fixtures for the real PostgreSQL and RabbitMQ."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from cypher_testkit.broker import BrokerScope, new_scope
+from cypher_testkit.databases import create_database, drop_database, migrated_database
+from cypher_testkit.infra import amqp_url
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def database_factory() -> AsyncIterator[Callable[[str, Path | None], Awaitable[str]]]:
+    """`await database_factory("pricing", migrations_dir)` → URL of a fresh database,
+    dropped after the test."""
+    created: list[str] = []
+
+    async def make(prefix: str, migrations_dir: Path | None = None) -> str:
+        url = (
+            await migrated_database(prefix, migrations_dir)
+            if migrations_dir is not None
+            else await create_database(prefix)
+        )
+        created.append(url)
+        return url
+
+    yield make
+    for url in created:
+        await drop_database(url)
+
+
+@pytest.fixture
+def broker_scope() -> BrokerScope:
+    """A unique exchange and queue prefix on the real broker for one test."""
+    return new_scope(amqp_url())

@@ -1,0 +1,3 @@
+from integration.main import cli
+
+cli()

@@ -1,0 +1,7 @@
+"""Alembic environment of the inventory service (its own database only)."""
+
+from sqlmodel import SQLModel
+
+from cypher_runtime.migrations import run_env
+
+run_env(SQLModel.metadata)

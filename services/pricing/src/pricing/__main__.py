@@ -1,0 +1,3 @@
+from pricing.main import cli
+
+cli()

@@ -1,0 +1,3 @@
+from quotations.main import cli
+
+cli()

@@ -1,0 +1,3 @@
+from suppliers.main import cli
+
+cli()
