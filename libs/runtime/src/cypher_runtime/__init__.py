@@ -1,1 +1,1 @@
-"""Shared service runtime: settings, database, outbox/inbox, gRPC and HTTP bootstrap, observability."""
+"""Shared service runtime: settings, database, outbox/inbox, gRPC/HTTP bootstrap, telemetry."""

@@ -131,15 +131,22 @@ class Runtime:
     async def start(self) -> None:
         s = self.settings
         self.broker.start()
+
+        def register_all(server: grpc.aio.Server) -> None:
+            for register in self._grpc_registrations:
+                register(server)
+
         self.grpc = GrpcServer(
             service=self.name,
             service_names=self._grpc_names,
-            register=lambda server: [r(server) for r in self._grpc_registrations] and None,
+            register=register_all,
             host=s.bind_host,
             port=s.grpc_port,
         )
         await self.grpc.start()
-        self.http = HttpSidePort(side_app(self.name, self.failing_dependencies), s.bind_host, s.http_port)
+        self.http = HttpSidePort(
+            side_app(self.name, self.failing_dependencies), s.bind_host, s.http_port
+        )
         await self.http.start()
         self.relay.start()
         self._tasks.append(asyncio.create_task(self._health_loop(), name="health"))

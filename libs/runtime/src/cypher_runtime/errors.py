@@ -24,7 +24,9 @@ DETAILS_KEY = "grpc-status-details-bin"
 class ErrorKind(StrEnum):
     INVALID = "INVALID"  # bad input → INVALID_ARGUMENT → 400
     NOT_FOUND = "NOT_FOUND"  # → NOT_FOUND → 404
-    PRECONDITION = "PRECONDITION"  # illegal transition, state forbids it → FAILED_PRECONDITION → 409
+    PRECONDITION = (
+        "PRECONDITION"  # illegal transition, state forbids it → FAILED_PRECONDITION → 409
+    )
     CONFLICT = "CONFLICT"  # duplicate, concurrent change → ABORTED → 409
     EXHAUSTED = "EXHAUSTED"  # insufficient stock → RESOURCE_EXHAUSTED → 409
     UNAUTHENTICATED = "UNAUTHENTICATED"
@@ -122,7 +124,9 @@ class RemoteError:
 def error_from_rpc(err: grpc.aio.AioRpcError | grpc.RpcError) -> RemoteError:
     status = err.code() if callable(getattr(err, "code", None)) else grpc.StatusCode.UNKNOWN
     message = err.details() if callable(getattr(err, "details", None)) else str(err)
-    metadata = err.trailing_metadata() if callable(getattr(err, "trailing_metadata", None)) else ()
+    metadata: Any = (
+        err.trailing_metadata() if callable(getattr(err, "trailing_metadata", None)) else ()
+    )
     for key, value in metadata or ():
         if key == DETAILS_KEY and isinstance(value, bytes):
             rich = status_pb2.Status.FromString(value)

@@ -55,9 +55,10 @@ class _ContextMetadata(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[mi
 
 
 def make_channel(target: str, *, default_timeout: float = 5.0) -> grpc.aio.Channel:
+    tracing = aio_client_interceptors()  # type: ignore[no-untyped-call]
     return grpc.aio.insecure_channel(
         target,
-        interceptors=[*aio_client_interceptors(), _ContextMetadata(default_timeout)],
+        interceptors=[*tracing, _ContextMetadata(default_timeout)],
         options=[
             ("grpc.keepalive_time_ms", 30_000),
             ("grpc.max_receive_message_length", 16 * 1024 * 1024),

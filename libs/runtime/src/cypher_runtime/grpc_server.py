@@ -48,9 +48,11 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[
+            [grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]
+        ],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = await continuation(handler_call_details)
         if handler is None or handler.unary_unary is None:
             return handler
@@ -66,14 +68,14 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             started = time.perf_counter()
             code = "OK"
             try:
-                result = inner(request, context)
+                result = inner(request, context)  # type: ignore[arg-type]
                 return await result if inspect.isawaitable(result) else result
             except grpc.aio.AbortError:
                 code = context.code().name if context.code() else "ABORTED_BY_HANDLER"
                 raise
             except NotImplementedError:
                 code = "UNIMPLEMENTED"
-                await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented yet")
+                await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented")
             except DomainError as exc:
                 status = KIND_TO_STATUS[exc.kind]
                 code = status.name
@@ -81,7 +83,9 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             except Exception as exc:
                 if _is_unavailable(exc):
                     code = "UNAVAILABLE"
-                    log.warning("dependency unavailable", extra={"method": method, "error": repr(exc)})
+                    log.warning(
+                        "dependency unavailable", extra={"method": method, "error": repr(exc)}
+                    )
                     await context.abort(
                         *to_grpc_status(
                             grpc.StatusCode.UNAVAILABLE,
@@ -129,8 +133,9 @@ class GrpcServer:
         self.service = service
         self.service_names = list(service_names)
         self.health = health_aio.HealthServicer()
+        tracing = aio_server_interceptor()  # type: ignore[no-untyped-call]
         self.server = grpc.aio.server(
-            interceptors=[aio_server_interceptor(), ServiceInterceptor(service)],
+            interceptors=[tracing, ServiceInterceptor(service)],
             options=[
                 ("grpc.max_receive_message_length", 16 * 1024 * 1024),
                 ("grpc.keepalive_time_ms", 30_000),
@@ -140,8 +145,11 @@ class GrpcServer:
         register(self.server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         reflection.enable_server_reflection(
-            [*self.service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-             reflection.SERVICE_NAME],
+            [
+                *self.service_names,
+                health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+                reflection.SERVICE_NAME,
+            ],
             self.server,
         )
         self.address = f"{host}:{port}"

@@ -52,7 +52,7 @@ class HttpSidePort:
         )
         self.server = uvicorn.Server(config)
         # The process owns signal handling; uvicorn must not install its own.
-        self.server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        self.server.install_signal_handlers = lambda: None  # type: ignore[attr-defined]
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

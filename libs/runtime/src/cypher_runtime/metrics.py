@@ -29,13 +29,17 @@ EVENTS_CONSUMED = Counter(
     ["service", "queue", "event_type", "outcome"],
 )
 EVENTS_DEAD_LETTERED = Counter(
-    "cypher_events_dead_lettered_total", "Events parked in a dead-letter queue", ["service", "queue"]
+    "cypher_events_dead_lettered_total",
+    "Events parked in a dead-letter queue",
+    ["service", "queue"],
 )
 CONSUME_LATENCY = Histogram(
     "cypher_event_handle_seconds", "Time to handle one event", ["service", "queue"]
 )
 DEPENDENCY_UP = Gauge(
-    "cypher_dependency_up", "1 when a dependency answers its health check", ["service", "dependency"]
+    "cypher_dependency_up",
+    "1 when a dependency answers its health check",
+    ["service", "dependency"],
 )
 DB_POOL_CHECKED_OUT = Gauge(
     "cypher_db_pool_checked_out", "Database connections in use", ["service"]

@@ -44,7 +44,7 @@ class ServiceSettings(BaseSettings):
     db_max_overflow: int = Field(default=10, ge=0, le=200)
     grpc_port: int = Field(ge=1, le=65535)
     http_port: int = Field(ge=1, le=65535)
-    bind_host: str = "0.0.0.0"  # noqa: S104 - services listen on the pod/container address
+    bind_host: str = "0.0.0.0"
 
     outbox_batch_size: int = Field(default=200, ge=1, le=5000)
     outbox_poll_seconds: float = Field(default=1.0, gt=0)

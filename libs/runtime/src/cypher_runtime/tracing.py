@@ -20,9 +20,7 @@ _configured = False
 
 def _exporter(name: str) -> SpanExporter | None:
     if name == "console":
-        return ConsoleSpanExporter(
-            formatter=lambda span: span.to_json(indent=None) + os.linesep
-        )
+        return ConsoleSpanExporter(formatter=lambda span: span.to_json(indent=None) + os.linesep)
     if name == "otlp":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
@@ -52,7 +50,9 @@ def configure_tracing(service: str) -> None:
             continue
         # Console export is for local runs and tests: write spans as they end.
         processor = (
-            SimpleSpanProcessor(exporter) if name.strip() == "console" else BatchSpanProcessor(exporter)
+            SimpleSpanProcessor(exporter)
+            if name.strip() == "console"
+            else BatchSpanProcessor(exporter)
         )
         provider.add_span_processor(processor)
     trace.set_tracer_provider(provider)

@@ -50,7 +50,7 @@ class Broker:
                 self._connected.set()
                 log.info("connected to broker")
                 return
-            except (OSError, aio_pika.exceptions.AMQPError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, OSError, aio_pika.exceptions.AMQPError) as exc:
                 log.warning("broker not reachable, retrying", extra={"error": str(exc)})
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
@@ -71,7 +71,11 @@ class Broker:
     async def exchange(self) -> AbstractExchange:
         """The events exchange on a publisher-confirm channel (declared idempotently)."""
         async with self._lock:
-            if self._exchange is None or self._publish_channel is None or self._publish_channel.is_closed:
+            if (
+                self._exchange is None
+                or self._publish_channel is None
+                or self._publish_channel.is_closed
+            ):
                 conn = await self.connection()
                 self._publish_channel = await conn.channel(publisher_confirms=True)
                 self._exchange = await declare_exchanges(self._publish_channel, self.exchange_name)

@@ -64,7 +64,10 @@ def _text(value: Any) -> str:
 
 
 def decode(message: AbstractIncomingMessage) -> ReceivedEvent:
-    headers = {k: (_text(v) if isinstance(v, bytes | bytearray) else v) for k, v in (message.headers or {}).items()}
+    headers = {
+        k: (_text(v) if isinstance(v, bytes | bytearray) else v)
+        for k, v in (message.headers or {}).items()
+    }
     event_type = _text(headers.get(f"{CE_PREFIX}type")) or (message.routing_key or "")
     cls = event_registry().get(event_type)
     if cls is None:
@@ -77,7 +80,7 @@ def decode(message: AbstractIncomingMessage) -> ReceivedEvent:
     event_id = _text(headers.get(f"{CE_PREFIX}id")) or _text(message.message_id)
     if not event_id:
         raise PoisonMessageError("event without id")
-    raw_version = headers.get(AGGREGATE_VERSION_HEADER)
+    raw_version: Any = headers.get(AGGREGATE_VERSION_HEADER)
     return ReceivedEvent(
         id=event_id,
         type=event_type,
@@ -226,7 +229,7 @@ class InboxConsumer:
 
     async def _apply(self, subscription: Subscription, event: ReceivedEvent) -> str:
         async with self.db.unit_of_work() as uow:
-            inserted = await uow.session.execute(
+            inserted: Any = await uow.session.execute(
                 insert(inbox)
                 .values(consumer=self.queue_name, event_id=event.id, event_type=event.type)
                 .on_conflict_do_nothing()
@@ -241,7 +244,7 @@ class InboxConsumer:
                     aggregate_id=event.subject,
                     version=event.version,
                 )
-                fresher = await uow.session.execute(
+                fresher: Any = await uow.session.execute(
                     stmt.on_conflict_do_update(
                         index_elements=["consumer", "aggregate_type", "aggregate_id"],
                         set_={"version": stmt.excluded.version},
@@ -289,7 +292,11 @@ class InboxConsumer:
         EVENTS_DEAD_LETTERED.labels(self.service, self.queue_name).inc()
         log.error(
             "event parked in dead-letter queue",
-            extra={"queue": self.parking_queue_name, "message_id": message.message_id, "error": error},
+            extra={
+                "queue": self.parking_queue_name,
+                "message_id": message.message_id,
+                "error": error,
+            },
         )
 
     @staticmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -89,10 +90,8 @@ class OutboxRelay:
             if published >= self.batch_size:
                 continue
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
-            except TimeoutError:
-                pass
 
     async def publish_batch(self) -> int:
         """Publish up to one batch; returns how many rows were published."""
