@@ -6,12 +6,12 @@ import logging
 from typing import Any
 
 import grpc
+from cypher_runtime.errors import error_from_rpc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cypher_runtime.errors import error_from_rpc
 from gateway.envelope import fail
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,9 @@ def rpc_error_response(err: grpc.aio.AioRpcError) -> JSONResponse:
     elif remote.status == grpc.StatusCode.UNAVAILABLE and code == remote.status.name:
         code = "UPSTREAM_UNAVAILABLE"
     if status >= 500:
-        log.warning("upstream failure", extra={"grpc_status": remote.status.name, "error": remote.message})
+        log.warning(
+            "upstream failure", extra={"grpc_status": remote.status.name, "error": remote.message}
+        )
     return fail(status, code, remote.message or remote.status.name, remote.details, headers)
 
 
@@ -88,7 +90,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        codes = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 401: "UNAUTHENTICATED", 403: "FORBIDDEN"}
+        codes = {
+            404: "NOT_FOUND",
+            405: "METHOD_NOT_ALLOWED",
+            401: "UNAUTHENTICATED",
+            403: "FORBIDDEN",
+        }
         return fail(exc.status_code, codes.get(exc.status_code, "HTTP_ERROR"), str(exc.detail))
 
     @app.exception_handler(Exception)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from cypher_runtime.settings import Environment, common
+from limits import parse_many
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from cypher_runtime.settings import Environment, common
-
-DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"  # noqa: S105 - refused outside development
+DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"
 
 UPSTREAMS = ("pricing", "inventory", "orders", "quotations", "suppliers", "integration")
 
@@ -26,20 +26,57 @@ class GatewaySettings(BaseSettings):
     database_url: str = "postgresql+asyncpg://cypher_gateway@127.0.0.1:5432/cypher_gateway"
     db_pool_size: int = Field(default=10, ge=1)
     http_port: int = Field(default=8000, ge=1, le=65535)
-    bind_host: str = "0.0.0.0"  # noqa: S104
+    bind_host: str = "0.0.0.0"
 
-    pricing_addr: str = Field(default="127.0.0.1:50051", validation_alias=common("CYPHER_PRICING_ADDR"))
-    inventory_addr: str = Field(default="127.0.0.1:50052", validation_alias=common("CYPHER_INVENTORY_ADDR"))
-    orders_addr: str = Field(default="127.0.0.1:50053", validation_alias=common("CYPHER_ORDERS_ADDR"))
-    quotations_addr: str = Field(default="127.0.0.1:50054", validation_alias=common("CYPHER_QUOTATIONS_ADDR"))
-    suppliers_addr: str = Field(default="127.0.0.1:50055", validation_alias=common("CYPHER_SUPPLIERS_ADDR"))
-    integration_addr: str = Field(default="127.0.0.1:50056", validation_alias=common("CYPHER_INTEGRATION_ADDR"))
+    pricing_addr: str = Field(
+        default="127.0.0.1:50051", validation_alias=common("CYPHER_PRICING_ADDR")
+    )
+    inventory_addr: str = Field(
+        default="127.0.0.1:50052", validation_alias=common("CYPHER_INVENTORY_ADDR")
+    )
+    orders_addr: str = Field(
+        default="127.0.0.1:50053", validation_alias=common("CYPHER_ORDERS_ADDR")
+    )
+    quotations_addr: str = Field(
+        default="127.0.0.1:50054", validation_alias=common("CYPHER_QUOTATIONS_ADDR")
+    )
+    suppliers_addr: str = Field(
+        default="127.0.0.1:50055", validation_alias=common("CYPHER_SUPPLIERS_ADDR")
+    )
+    integration_addr: str = Field(
+        default="127.0.0.1:50056", validation_alias=common("CYPHER_INTEGRATION_ADDR")
+    )
     upstream_timeout_seconds: float = Field(default=5.0, gt=0)
     health_timeout_seconds: float = Field(default=1.0, gt=0)
 
     jwt_secret: str = DEV_JWT_SECRET
+    access_token_ttl_seconds: int = Field(default=15 * 60, ge=1)
+    refresh_token_ttl_seconds: int = Field(default=7 * 24 * 3600, ge=1)
+    # Secure cookies need HTTPS; only a plain-HTTP local setup turns this off.
+    cookie_secure: bool = True
+    totp_issuer: str = "CYPHER"
+    backup_codes_count: int = Field(default=10, ge=1, le=50)
+
+    # Rate limits per client (user id when authenticated, else IP), `limits` notation.
+    rate_limit_enabled: bool = True
+    rate_limit_storage: str = "memory://"
+    rate_limit_api: str = "100/15 minutes"
+    rate_limit_login: str = "5/15 minutes"
+    rate_limit_2fa: str = "10/15 minutes"
+    rate_limit_writes: str = "30/minute"
+    # Honour X-Forwarded-For only behind a trusted proxy (else anyone picks their own IP).
+    trust_forwarded_for: bool = False
+
+    # Comma-separated allow-list of browser origins, e.g. "https://app.example.ro"; empty = none.
+    cors_origins: str = ""
+    idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=1)
+    # Per-call deadlines of the optional parts of the GET /products/{sku} aggregate.
+    aggregate_part_timeout_seconds: float = Field(default=1.0, gt=0)
+
     admin_email: str | None = Field(default=None, validation_alias=common("CYPHER_ADMIN_EMAIL"))
-    admin_password: str | None = Field(default=None, validation_alias=common("CYPHER_ADMIN_PASSWORD"))
+    admin_password: str | None = Field(
+        default=None, validation_alias=common("CYPHER_ADMIN_PASSWORD")
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> GatewaySettings:
@@ -47,7 +84,15 @@ class GatewaySettings(BaseSettings):
             raise ValueError("GATEWAY_JWT_SECRET must be set outside development")
         if len(self.jwt_secret) < 32:
             raise ValueError("GATEWAY_JWT_SECRET must be at least 32 characters")
+        for name in ("rate_limit_api", "rate_limit_login", "rate_limit_2fa", "rate_limit_writes"):
+            try:
+                parse_many(getattr(self, name))
+            except ValueError as exc:
+                raise ValueError(f"GATEWAY_{name.upper()}: {exc}") from exc
         return self
+
+    def cors_origin_list(self) -> list[str]:
+        return [o.strip() for o in self.cors_origins.split(",") if o.strip()]
 
     def upstream_addresses(self) -> dict[str, str]:
         return {name: getattr(self, f"{name}_addr") for name in UPSTREAMS}

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import grpc
+from cypher_runtime.grpc_client import make_channel
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from cypher_runtime.grpc_client import make_channel
 from gateway.settings import GatewaySettings
+
+S = TypeVar("S")
 
 
 class Upstreams:
@@ -20,8 +24,19 @@ class Upstreams:
             for name, addr in self.addresses.items()
         }
 
+        self._stubs: dict[tuple[str, Any], Any] = {}
+
     def channel(self, name: str) -> grpc.aio.Channel:
         return self.channels[name]
+
+    def stub(self, name: str, factory: Callable[[grpc.aio.Channel], S]) -> S:
+        """A stub on the named channel, built once: stubs are stateless, so one per
+        process avoids re-creating method objects on every request."""
+        key = (name, factory)
+        found = self._stubs.get(key)
+        if found is None:
+            found = self._stubs[key] = factory(self.channels[name])
+        return found  # type: ignore[no-any-return]
 
     async def _check(self, name: str) -> str | None:
         stub = health_pb2_grpc.HealthStub(self.channels[name])
@@ -33,7 +48,7 @@ class Upstreams:
         except grpc.aio.AioRpcError as exc:
             return f"{exc.code().name} at {self.addresses[name]}"
         if reply.status != health_pb2.HealthCheckResponse.SERVING:
-            return health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status)
+            return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
         return None
 
     async def failing(self) -> dict[str, str]:

@@ -1,0 +1,159 @@
+"""FastAPI dependencies of the gateway, as `Annotated` aliases (one place for all).
+
+* `DbSession` — an AsyncSession on the gateway's own database.
+* `CurrentUser` — the verified `Principal` of the access token (Bearer header or the
+  `access_token` cookie); verifying it needs no database read.
+* `require("orders:write")` — authorisation of one route against `gateway.rbac`:
+  `user: Annotated[Principal, require("orders:write")]` or
+  `dependencies=[require("orders:write")]`. Every /api/v1 route declares exactly one.
+* `Settings`, `Tokens`, `PricingStub`, … — shared singletons from `app.state`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from cypher.inventory.v1 import inventory_pb2_grpc
+from cypher.pricing.v1 import pricing_pb2_grpc
+from cypher.suppliers.v1 import suppliers_pb2_grpc
+from cypher_runtime.context import actor_var
+from cypher_runtime.db import Database
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway import rbac
+from gateway.errors import ApiError
+from gateway.security import InvalidToken, Principal, TokenService
+from gateway.settings import GatewaySettings
+
+ACCESS_COOKIE = "access_token"
+REFRESH_COOKIE = "refresh_token"
+_PRINCIPAL_KEY = "principal"
+_NOT_AUTHENTICATED = object()
+
+
+def get_settings(request: Request) -> GatewaySettings:
+    settings: GatewaySettings = request.app.state.settings
+    return settings
+
+
+def get_tokens(request: Request) -> TokenService:
+    tokens: TokenService = request.app.state.tokens
+    return tokens
+
+
+def get_database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with get_database(request).sessions() as session:
+        yield session
+
+
+Settings = Annotated[GatewaySettings, Depends(get_settings)]
+Tokens = Annotated[TokenService, Depends(get_tokens)]
+Db = Annotated[Database, Depends(get_database)]
+DbSession = Annotated[AsyncSession, Depends(get_session)]
+
+
+def access_token_of(headers: Any, cookies: dict[str, str]) -> str | None:
+    """The bearer token, else the cookie. The header wins so an API client is never
+    confused by a stale browser cookie."""
+    auth: str | None = headers.get("authorization")
+    if auth:
+        scheme, _, value = auth.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+    return cookies.get(ACCESS_COOKIE) or None
+
+
+def resolve_principal(request: Request) -> Principal | None:
+    """Verify the request's access token once and remember the result on the request
+    (the rate-limit middleware and the route dependencies share it)."""
+    state = request.scope.setdefault("state", {})
+    cached = state.get(_PRINCIPAL_KEY)
+    if cached is not None:
+        return None if cached is _NOT_AUTHENTICATED else cached  # type: ignore[no-any-return]
+    token = access_token_of(request.headers, request.cookies)
+    principal: Principal | None = None
+    if token is not None:
+        try:
+            principal = get_tokens(request).verify_access(token)
+        except InvalidToken:
+            principal = None
+    state[_PRINCIPAL_KEY] = principal if principal is not None else _NOT_AUTHENTICATED
+    return principal
+
+
+async def current_user(request: Request) -> Principal:
+    principal = resolve_principal(request)
+    if principal is None:
+        raise ApiError(
+            401,
+            "UNAUTHENTICATED",
+            "a valid access token is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    # Upstream services record who did what from the gRPC metadata (x-actor).
+    actor_var.set(principal.user_id)
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+class PermissionCheck:
+    """A dependency callable carrying its permission, so tests can walk the routes
+    and read which permission each one declares."""
+
+    def __init__(self, permission: str) -> None:
+        if permission not in rbac.PERMISSIONS:
+            raise KeyError(f"unknown permission {permission!r}; add it to gateway/rbac.py")
+        self.permission = permission
+
+    async def __call__(self, user: CurrentUser) -> Principal:
+        if not rbac.allowed(user.role, self.permission):
+            raise ApiError(
+                403,
+                "FORBIDDEN",
+                f"role {user.role!r} may not do this",
+                {"required_permission": self.permission},
+            )
+        return user
+
+    def __repr__(self) -> str:
+        return f"require({self.permission!r})"
+
+
+def require(permission: str) -> Any:
+    """`Depends` on a permission check; the check returns the `Principal`."""
+    return Depends(PermissionCheck(permission))
+
+
+# --- upstream stubs (built once per process, see Upstreams.stub) ------------------------
+
+
+def pricing_stub(request: Request) -> pricing_pb2_grpc.PricingServiceAsyncStub:
+    return request.app.state.upstreams.stub(  # type: ignore[no-any-return]
+        "pricing", pricing_pb2_grpc.PricingServiceStub
+    )
+
+
+def inventory_stub(request: Request) -> inventory_pb2_grpc.InventoryServiceAsyncStub:
+    return request.app.state.upstreams.stub(  # type: ignore[no-any-return]
+        "inventory", inventory_pb2_grpc.InventoryServiceStub
+    )
+
+
+def suppliers_stub(request: Request) -> suppliers_pb2_grpc.SuppliersServiceAsyncStub:
+    return request.app.state.upstreams.stub(  # type: ignore[no-any-return]
+        "suppliers", suppliers_pb2_grpc.SuppliersServiceStub
+    )
+
+
+PricingStub = Annotated[pricing_pb2_grpc.PricingServiceAsyncStub, Depends(pricing_stub)]
+InventoryStub = Annotated[inventory_pb2_grpc.InventoryServiceAsyncStub, Depends(inventory_stub)]
+SuppliersStub = Annotated[suppliers_pb2_grpc.SuppliersServiceAsyncStub, Depends(suppliers_stub)]
