@@ -328,12 +328,8 @@ def test_dockerfile_runtime_stage_is_minimal_non_root_and_healthchecked(app: str
     assert "/app/.venv/bin" in final.env["PATH"]
     copies = final.args_of("COPY")
     assert all(c.startswith("--from=builder ") for c in copies), "runtime copies only from builder"
-    copied = {c.split()[1] for c in copies}
-    assert copied == {
-        "/app/.venv",
-        "/src/${MEMBER_DIR}/alembic.ini",
-        "/src/${MEMBER_DIR}/migrations",
-    }
+    # The venv holds everything, migrations included (they ship inside the wheel).
+    assert [c.split()[1:] for c in copies] == [["/app/.venv", "/app/.venv"]]
     (healthcheck,) = final.args_of("HEALTHCHECK")
     assert "urllib" in healthcheck
     assert "CYPHER_HEALTH_URL" in healthcheck
@@ -363,6 +359,16 @@ def test_service_dockerfiles_differ_only_in_service_specifics() -> None:
     reference = normalised("pricing")
     for app in SERVICES:
         assert normalised(app) == reference, f"services/{app}/Dockerfile drifted from pricing's"
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_migrations_ship_inside_the_package_wheel(app: str) -> None:
+    """The image has no source tree: `<app> migrate` must find its scripts in the wheel."""
+    member = dockerfile_path(app).parent
+    assert (member / "src" / app / "migrations" / "env.py").is_file()
+    pyproject = (member / "pyproject.toml").read_text()
+    assert f'packages = ["src/{app}"]' in pyproject
+    assert re.search(rf'^{app} = "{app}\.main:cli"$', pyproject, re.MULTILINE), "console script"
 
 
 def test_dockerfiles_copy_every_workspace_member_pyproject() -> None:
