@@ -30,10 +30,12 @@ class Runtime:
     """Everything a service needs at run time. Services add their gRPC servicers,
     consumers and background jobs, then `await runtime.run()`."""
 
-    def __init__(self, name: str, settings: ServiceSettings, *, queue_prefix: str = "") -> None:
+    def __init__(
+        self, name: str, settings: ServiceSettings, *, queue_prefix: str | None = None
+    ) -> None:
         self.name = name
         self.settings = settings
-        self.queue_prefix = queue_prefix
+        self.queue_prefix = settings.queue_prefix if queue_prefix is None else queue_prefix
         self.db = Database(
             settings.database_url,
             pool_size=settings.db_pool_size,

@@ -63,6 +63,11 @@ def make_channel(target: str, *, default_timeout: float = 5.0) -> grpc.aio.Chann
             ("grpc.keepalive_time_ms", 30_000),
             ("grpc.max_receive_message_length", 16 * 1024 * 1024),
             ("grpc.enable_retries", 0),  # retries are ours, explicit and idempotent-only
+            # A restarted upstream is found again within seconds, not after gRPC's
+            # default backoff of up to two minutes.
+            ("grpc.initial_reconnect_backoff_ms", 200),
+            ("grpc.min_reconnect_backoff_ms", 200),
+            ("grpc.max_reconnect_backoff_ms", 2000),
         ],
     )
 

@@ -38,6 +38,8 @@ class ServiceSettings(BaseSettings):
         default="cypher.events", validation_alias=common("CYPHER_EVENTS_EXCHANGE")
     )
     log_level: str = Field(default="INFO", validation_alias=common("CYPHER_LOG_LEVEL"))
+    # Prepended to queue names so two stacks can share one broker (tests, previews).
+    queue_prefix: str = Field(default="", validation_alias=common("CYPHER_QUEUE_PREFIX"))
 
     database_url: str
     db_pool_size: int = Field(default=10, ge=1, le=200)
