@@ -1,8 +1,7 @@
 """Pricing service configuration: environment variables prefixed `PRICING_`."""
 
-from pydantic_settings import SettingsConfigDict
-
 from cypher_runtime.settings import ServiceSettings
+from pydantic_settings import SettingsConfigDict
 
 
 class PricingSettings(ServiceSettings):

@@ -1,7 +1,6 @@
 """Alembic environment of the pricing service (its own database only)."""
 
-from sqlmodel import SQLModel
-
 from cypher_runtime.migrations import run_env
+from sqlmodel import SQLModel
 
 run_env(SQLModel.metadata)

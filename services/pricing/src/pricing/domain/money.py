@@ -1,0 +1,62 @@
+"""Decimal money and percent helpers: the documented rounding points and input parsing."""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal, InvalidOperation
+
+from pricing.domain.errors import InvalidInput
+
+CENT = Decimal("0.01")
+HUNDRED = Decimal(100)
+ZERO = Decimal(0)
+ONE = Decimal(1)
+
+
+def round_money(amount: Decimal) -> Decimal:
+    """Half-up to 2 decimals: the only rounding of prices (BUSINESS_RULES.md)."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def ceil_money(amount: Decimal) -> Decimal:
+    """Up to the next cent: a floor price rounded half-up could land below the floor."""
+    return amount.quantize(CENT, rounding=ROUND_CEILING)
+
+
+def fraction(pct: Decimal) -> Decimal:
+    """5 (percent) → 0.05."""
+    return pct / HUNDRED
+
+
+def decimal_places(value: Decimal) -> int:
+    exponent = value.as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def parse_decimal(text: str, field: str, *, max_places: int = 4) -> Decimal:
+    """A finite decimal from wire text, or InvalidInput naming `field`."""
+    raw = text.strip()
+    if not raw:
+        raise InvalidInput({field: "is required"})
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise InvalidInput({field: f"not a decimal number: {text!r}"}) from None
+    if not value.is_finite():
+        raise InvalidInput({field: "must be a finite number"})
+    if decimal_places(value) > max_places:
+        raise InvalidInput({field: f"at most {max_places} decimal places"})
+    return value
+
+
+def money_text(amount: Decimal) -> str:
+    """Wire form of an amount: at least 2 decimals ("12.50"), more only if stored (costs)."""
+    if decimal_places(amount) < 2:
+        amount = amount.quantize(CENT)
+    return format(amount, "f")
+
+
+def pct_text(pct: Decimal) -> str:
+    """Wire form of a percentage without trailing zeros ("5", "2.5", "19")."""
+    if pct == pct.to_integral_value():
+        return format(pct.quantize(ONE), "f")
+    return format(pct.normalize(), "f")
