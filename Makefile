@@ -1,0 +1,43 @@
+# CYPHER — developer entry points. `make dev` runs the stack, `make test` runs every check.
+SHELL := /bin/bash
+UV ?= uv
+PY_SRC := libs/runtime/src libs/testkit/src gateway/src $(wildcard services/*/src)
+PY_TESTS := $(wildcard libs/*/tests services/*/tests gateway/tests) deploy/tests tests-e2e bench scripts
+
+.PHONY: help install protos dev migrate lint typecheck buf-lint check test test-unit bench clean
+
+help:
+	@echo "make dev    - install, generate, migrate and run the whole stack locally"
+	@echo "make test   - lint, type-check, buf lint, unit, integration and e2e tests"
+	@echo "make bench  - run the benchmarks in bench/ and print their figures"
+
+install:
+	$(UV) sync --frozen
+	npm install --no-audit --no-fund --silent
+
+protos:
+	$(UV) run --frozen bash scripts/gen_protos.sh
+
+dev: install protos
+	$(UV) run --frozen python scripts/dev.py
+
+lint:
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+
+typecheck: protos
+	$(UV) run --frozen mypy $(PY_SRC) $(PY_TESTS)
+
+buf-lint:
+	cd protos && npx --no-install buf lint
+
+check: lint typecheck buf-lint
+
+test: install protos check
+	./scripts/run_tests.sh
+
+bench: install protos
+	@set -e; for b in bench/bench_*.py; do echo "=== $$b"; $(UV) run --frozen python $$b; done
+
+clean:
+	rm -rf .run tests-e2e/.logs libs/contracts/src/cypher
