@@ -78,7 +78,12 @@ async def main() -> int:
         print(f"\n  admin login  {email} / {password}{note}")
         print(f"  logs         {config.log_dir}/<service>.log")
         print("\nCtrl-C stops everything.", flush=True)
+        parent = os.getppid()
         while not stop.is_set():
+            if os.getppid() != parent:
+                # `make` was sent SIGTERM and exited without forwarding it: stop too.
+                print("parent process exited", flush=True)
+                stop.set()
             for name, proc in stack.processes.items():
                 if proc.proc is not None and proc.proc.poll() is not None:
                     print(f"\n{name} exited ({proc.proc.returncode}); last lines:\n")
