@@ -56,6 +56,14 @@ class MovementKind(StrEnum):
     TRANSFER_IN = "transfer_in"
 
 
+class ReleaseReason(StrEnum):
+    UNSPECIFIED = "UNSPECIFIED"
+    ORDER_CANCELLED = "ORDER_CANCELLED"
+    EXPIRED = "EXPIRED"
+    COMPENSATION = "COMPENSATION"
+    MANUAL = "MANUAL"
+
+
 class BackorderStatus(StrEnum):
     OPEN = "OPEN"
     FULFILLED = "FULFILLED"
@@ -221,6 +229,7 @@ class Reservation:
     created_at: datetime
     expires_at: datetime | None
     version: int = 1
+    updated_at: datetime | None = None
     allocations: list[AllocationState] = field(default_factory=list)
     backorders: list[BackorderState] = field(default_factory=list)
 

@@ -1,28 +1,122 @@
-"""Composition root of the inventory service: `inventory serve` / `inventory migrate`."""
+"""Composition root of the inventory service: `inventory serve | migrate | reconcile`."""
 
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from datetime import timedelta
 from pathlib import Path
 
 from cypher.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from cypher_runtime.app import Runtime
 from cypher_runtime.cli import run_cli
+from cypher_runtime.clock import Clock, SystemClock
+from cypher_runtime.db import Database
+from cypher_runtime.settings import load_settings
 
+from inventory.events import EventHandlers
+from inventory.grpc_api import InventoryServicer
+from inventory.service import Inventory, Policy, ReconcileReport
 from inventory.settings import InventorySettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = inventory_pb2.DESCRIPTOR.services_by_name["InventoryService"].full_name
 
+log = logging.getLogger(__name__)
 
-def build(settings: InventorySettings) -> Runtime:
-    runtime = Runtime("inventory", settings)
-    # Until its domain lands the service answers health and UNIMPLEMENTED for its RPCs.
+
+def policy_of(settings: InventorySettings) -> Policy:
+    return Policy(
+        low_stock_threshold=settings.low_stock_threshold,
+        reservation_ttl=timedelta(seconds=settings.reservation_ttl_seconds),
+        backorder_lead=timedelta(days=settings.backorder_lead_days),
+    )
+
+
+def assemble(
+    settings: InventorySettings, *, clock: Clock | None = None, queue_prefix: str = ""
+) -> tuple[Runtime, Inventory]:
+    """The runtime and the use cases it serves (tests drive both)."""
+    runtime = Runtime("inventory", settings, queue_prefix=queue_prefix)
+    inventory = Inventory(runtime.db, clock or SystemClock(), policy_of(settings))
+    servicer = InventoryServicer(inventory)
     runtime.add_grpc(
         SERVICE_NAME,
-        lambda server: inventory_pb2_grpc.add_InventoryServiceServicer_to_server(
-            inventory_pb2_grpc.InventoryServiceServicer(), server
-        ),
+        lambda server: inventory_pb2_grpc.add_InventoryServiceServicer_to_server(servicer, server),
     )
-    return runtime
+    runtime.add_consumer("order-events", EventHandlers(inventory).subscriptions())
+
+    async def expire_reservations() -> None:
+        # Safe on every replica: due rows are claimed with FOR UPDATE SKIP LOCKED.
+        while True:
+            expired = await inventory.expire_due(settings.expiry_batch)
+            if expired:
+                log.info("reservations expired", extra={"count": expired})
+            if expired < settings.expiry_batch:
+                await asyncio.sleep(settings.expiry_interval_seconds)
+
+    runtime.add_job("reservation-expiry", expire_reservations)
+    return runtime, inventory
 
 
-def cli() -> None:
-    run_cli(name="inventory", settings_cls=InventorySettings, build=build, migrations_dir=MIGRATIONS)
+def build(settings: InventorySettings) -> Runtime:
+    return assemble(settings)[0]
+
+
+def report_json(report: ReconcileReport) -> str:
+    return json.dumps(
+        {
+            "checked": report.checked,
+            "checked_at": report.checked_at.isoformat(),
+            "mismatches": [
+                {
+                    "sku": m.figures.sku,
+                    "warehouse": m.figures.warehouse,
+                    "recorded_on_hand": m.figures.recorded_on_hand,
+                    "ledger_on_hand": m.figures.ledger_on_hand,
+                    "recorded_reserved": m.figures.recorded_reserved,
+                    "ledger_reserved": m.figures.ledger_reserved,
+                    "reservations_reserved": m.figures.reservations_reserved,
+                    "description": m.description,
+                }
+                for m in report.mismatches
+            ],
+        },
+        indent=2,
+    )
+
+
+async def reconcile_once(settings: InventorySettings, skus: list[str]) -> ReconcileReport:
+    db = Database(settings.database_url, pool_size=1, max_overflow=0)
+    try:
+        return await Inventory(db, SystemClock(), policy_of(settings)).reconcile(skus)
+    finally:
+        await db.dispose()
+
+
+def reconcile_cli(argv: list[str]) -> int:
+    """`inventory reconcile [--sku SKU ...]`: prints the report as JSON; exit status 1
+    when any sku×warehouse disagrees with the ledger (usable from cron or CI)."""
+    parser = argparse.ArgumentParser(prog="inventory reconcile")
+    parser.add_argument("--sku", action="append", default=[], help="limit to these skus")
+    args = parser.parse_args(argv)
+    settings = load_settings(InventorySettings)
+    report = asyncio.run(reconcile_once(settings, args.sku))
+    print(report_json(report))
+    return 1 if report.mismatches else 0
+
+
+def cli(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    if args and args[0] == "reconcile":
+        raise SystemExit(reconcile_cli(args[1:]))
+    run_cli(
+        name="inventory",
+        settings_cls=InventorySettings,
+        build=build,
+        migrations_dir=MIGRATIONS,
+        argv=args,
+    )

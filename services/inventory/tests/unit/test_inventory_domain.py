@@ -185,7 +185,8 @@ def test_partial_commit_ships_from_priority_warehouses_then_completes() -> None:
     res = reservation(AllocationState("LED-1", "B", 3), AllocationState("LED-1", "A", 2))
     shipped = res.commit([Line("LED-1", 3)], WAREHOUSES)
     assert shipped == [Allocation("LED-1", "A", 2), Allocation("LED-1", "B", 1)]
-    assert res.status == ReservationStatus.PARTIALLY_COMMITTED
+    after_first: ReservationStatus = res.status
+    assert after_first == ReservationStatus.PARTIALLY_COMMITTED
     assert res.expires_at is None
     assert res.commit(None, WAREHOUSES) == [Allocation("LED-1", "B", 2)]
     assert res.status == ReservationStatus.COMMITTED

@@ -1,0 +1,352 @@
+"""Stock changes inside one unit of work: per-sku locks in sku order, a conditional
+UPDATE per sku×warehouse, a movement row for each change, and the events it implies
+(`inventory.stock_changed`, `inventory.low_stock`).
+
+Locking rule of the whole service, so no deadlock ever reaches a caller: reservation
+rows first (one, or several in id order), then `skus` rows in sku order, all in one
+`lock()` call; every stock row is changed only while its sku row is locked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from cypher.inventory.v1 import events_pb2, inventory_pb2
+from cypher_runtime.context import current_actor
+from cypher_runtime.db import UnitOfWork
+from cypher_runtime.messaging.envelope import Event
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from inventory.db import movements, skus, stock
+from inventory.domain import (
+    MovementKind,
+    StockLevel,
+    low_stock_transition,
+)
+from inventory.errors import InsufficientStock, NegativeStock, UnknownSku
+from inventory.wire import MOVEMENT_TYPE, timestamp
+
+
+@dataclass(frozen=True)
+class MovementRecord:
+    id: int
+    sku: str
+    warehouse: str
+    kind: MovementKind
+    on_hand_delta: int
+    reserved_delta: int
+    on_hand_after: int
+    reserved_after: int
+    reason: str
+    reference: str
+    actor: str
+    occurred_at: datetime
+
+    def to_pb(self) -> inventory_pb2.Movement:
+        return inventory_pb2.Movement(
+            id=str(self.id),
+            sku=self.sku,
+            warehouse=self.warehouse,
+            type=MOVEMENT_TYPE[self.kind],
+            on_hand_delta=self.on_hand_delta,
+            reserved_delta=self.reserved_delta,
+            on_hand_after=self.on_hand_after,
+            reserved_after=self.reserved_after,
+            reason=self.reason,
+            reference=self.reference,
+            actor=self.actor,
+            occurred_at=timestamp(self.occurred_at),
+        )
+
+
+@dataclass(frozen=True)
+class StockView:
+    """A stock row as callers see it: figures, effective threshold, sku version."""
+
+    level: StockLevel
+    threshold: int
+    version: int
+    updated_at: datetime | None
+
+    def to_pb(self) -> inventory_pb2.StockLevel:
+        return inventory_pb2.StockLevel(
+            sku=self.level.sku,
+            warehouse=self.level.warehouse,
+            on_hand=self.level.on_hand,
+            reserved=self.level.reserved,
+            available=self.level.available,
+            low_stock_threshold=self.threshold,
+            version=self.version,
+            updated_at=timestamp(self.updated_at),
+        )
+
+
+@dataclass(frozen=True)
+class Row:
+    """A stock row as this transaction last saw it (it holds the sku lock)."""
+
+    level: StockLevel
+    armed: bool
+    version: int
+    updated_at: datetime
+
+
+class StockSession:
+    def __init__(self, uow: UnitOfWork, *, now: datetime, default_threshold: int) -> None:
+        self.uow = uow
+        self.now = now
+        self.default_threshold = default_threshold
+        self.rows: dict[tuple[str, str], Row] = {}
+        self.versions: dict[str, int] = {}
+        self._dirty: set[str] = set()
+
+    # -- locks and reads -----------------------------------------------------------------
+    async def lock(self, wanted: Iterable[str], *, create: bool = False) -> None:
+        """Lock the skus (sorted), load their stock rows. Unknown skus are created when
+        `create`, else they stay unlocked and unknown (`known()` is False)."""
+        ordered = sorted(set(wanted))
+        if not ordered:
+            return
+        if self.versions:
+            # Called twice, a later lock could precede an earlier one in sku order.
+            raise RuntimeError("StockSession.lock() may be called once per transaction")
+        session = self.uow.session
+        if create:
+            await session.execute(
+                insert(skus)
+                .values([{"sku": s, "created_at": self.now} for s in ordered])
+                .on_conflict_do_nothing()
+            )
+        locked = (
+            await session.execute(
+                select(skus.c.sku, skus.c.version)
+                .where(skus.c.sku.in_(ordered))
+                .order_by(skus.c.sku)
+                .with_for_update()
+            )
+        ).all()
+        self.versions = {r.sku: r.version for r in locked}
+        if not self.versions:
+            return
+        for r in (
+            await session.execute(select(stock).where(stock.c.sku.in_(list(self.versions))))
+        ).all():
+            self.rows[(r.sku, r.warehouse)] = Row(
+                StockLevel(r.sku, r.warehouse, r.on_hand, r.reserved, r.low_stock_threshold),
+                r.low_stock_armed,
+                r.version,
+                r.updated_at,
+            )
+
+    def known(self, sku: str) -> bool:
+        return sku in self.versions and any(k[0] == sku for k in self.rows)
+
+    def require_known(self, sku: str) -> None:
+        if not self.known(sku):
+            raise UnknownSku(sku)
+
+    def level(self, sku: str, warehouse: str) -> StockLevel | None:
+        row = self.rows.get((sku, warehouse))
+        return row.level if row is not None else None
+
+    def levels(self, sku: str) -> list[StockLevel]:
+        return [row.level for (s, _), row in self.rows.items() if s == sku]
+
+    def by_sku(self) -> dict[str, list[StockLevel]]:
+        return {sku: self.levels(sku) for sku in self.versions}
+
+    def threshold(self, level: StockLevel) -> int:
+        return level.threshold if level.threshold is not None else self.default_threshold
+
+    def total_available(self, sku: str) -> int:
+        return sum(lv.available for lv in self.levels(sku))
+
+    def view(self, sku: str, warehouse: str) -> StockView:
+        row = self.rows[(sku, warehouse)]
+        return StockView(row.level, self.threshold(row.level), self.versions[sku], row.updated_at)
+
+    # -- writes ---------------------------------------------------------------------------
+    async def ensure_row(self, sku: str, warehouse: str) -> Row:
+        """A stock row for a locked sku (created empty, and below any positive threshold,
+        so not armed: an empty row is not a crossing)."""
+        if sku not in self.versions:
+            raise RuntimeError(f"sku {sku} is not locked")
+        existing = self.rows.get((sku, warehouse))
+        if existing is not None:
+            return existing
+        await self.uow.session.execute(
+            insert(stock)
+            .values(sku=sku, warehouse=warehouse, updated_at=self.now)
+            .on_conflict_do_nothing()
+        )
+        row = Row(StockLevel(sku, warehouse, 0, 0), False, 0, self.now)
+        self.rows[(sku, warehouse)] = row
+        return row
+
+    async def change(
+        self,
+        sku: str,
+        warehouse: str,
+        kind: MovementKind,
+        *,
+        on_hand_delta: int = 0,
+        reserved_delta: int = 0,
+        reason: str = "",
+        reference: str = "",
+    ) -> MovementRecord:
+        """Apply one change. The conditional UPDATE refuses anything that would make
+        on_hand, reserved or available negative, even if a caller's check were wrong."""
+        await self.ensure_row(sku, warehouse)
+        session = self.uow.session
+        updated = (
+            await session.execute(
+                update(stock)
+                .where(
+                    stock.c.sku == sku,
+                    stock.c.warehouse == warehouse,
+                    stock.c.reserved + reserved_delta >= 0,
+                    stock.c.on_hand + on_hand_delta >= stock.c.reserved + reserved_delta,
+                )
+                .values(
+                    on_hand=stock.c.on_hand + on_hand_delta,
+                    reserved=stock.c.reserved + reserved_delta,
+                    version=stock.c.version + 1,
+                    updated_at=self.now,
+                )
+                .returning(
+                    stock.c.on_hand,
+                    stock.c.reserved,
+                    stock.c.version,
+                    stock.c.low_stock_threshold,
+                    stock.c.low_stock_armed,
+                )
+            )
+        ).first()
+        if updated is None:
+            before = self.rows[(sku, warehouse)].level
+            if reserved_delta > 0:
+                raise InsufficientStock({sku: reserved_delta - max(before.available, 0)})
+            raise NegativeStock(sku, warehouse, before.on_hand, before.reserved, on_hand_delta)
+        level = StockLevel(
+            sku, warehouse, updated.on_hand, updated.reserved, updated.low_stock_threshold
+        )
+        actor = current_actor()
+        movement_id = (
+            await session.execute(
+                insert(movements)
+                .values(
+                    sku=sku,
+                    warehouse=warehouse,
+                    kind=kind.value,
+                    on_hand_delta=on_hand_delta,
+                    reserved_delta=reserved_delta,
+                    on_hand_after=level.on_hand,
+                    reserved_after=level.reserved,
+                    reason=reason,
+                    reference=reference,
+                    actor=actor,
+                    occurred_at=self.now,
+                )
+                .returning(movements.c.id)
+            )
+        ).scalar_one()
+        self.versions[sku] += 1
+        self._dirty.add(sku)
+        self.rows[(sku, warehouse)] = Row(
+            level, bool(updated.low_stock_armed), int(updated.version), self.now
+        )
+        armed = await self._low_stock(level, bool(updated.low_stock_armed))
+        self.rows[(sku, warehouse)] = Row(level, armed, int(updated.version), self.now)
+        self.uow.publish(
+            Event(
+                events_pb2.InventoryStockChanged(
+                    sku=sku,
+                    warehouse=warehouse,
+                    on_hand=level.on_hand,
+                    reserved=level.reserved,
+                    available=level.available,
+                    total_available=self.total_available(sku),
+                    movement_type=MOVEMENT_TYPE[kind],
+                    movement_id=str(movement_id),
+                    version=self.versions[sku],
+                    occurred_at=timestamp(self.now),
+                    warehouse_version=int(updated.version),
+                ),
+                aggregate_type="stock",
+                aggregate_id=sku,
+                version=self.versions[sku],
+                occurred_at=self.now,
+            )
+        )
+        return MovementRecord(
+            int(movement_id),
+            sku,
+            warehouse,
+            kind,
+            on_hand_delta,
+            reserved_delta,
+            level.on_hand,
+            level.reserved,
+            reason,
+            reference,
+            actor,
+            self.now,
+        )
+
+    async def set_threshold(self, sku: str, warehouse: str, threshold: int | None) -> None:
+        row = await self.ensure_row(sku, warehouse)
+        await self.uow.session.execute(
+            update(stock)
+            .where(stock.c.sku == sku, stock.c.warehouse == warehouse)
+            .values(low_stock_threshold=threshold, updated_at=self.now)
+        )
+        level = replace(row.level, threshold=threshold)
+        self.rows[(sku, warehouse)] = Row(level, row.armed, row.version, self.now)
+        # A new threshold can itself be a crossing (raised above what is available).
+        armed = await self._low_stock(level, row.armed)
+        self.rows[(sku, warehouse)] = Row(level, armed, row.version, self.now)
+
+    async def _low_stock(self, level: StockLevel, armed: bool) -> bool:
+        threshold = self.threshold(level)
+        step = low_stock_transition(armed, level.available, threshold)
+        if step.armed != armed:
+            await self.uow.session.execute(
+                update(stock)
+                .where(stock.c.sku == level.sku, stock.c.warehouse == level.warehouse)
+                .values(low_stock_armed=step.armed)
+            )
+        if step.alert:
+            self.uow.publish(
+                Event(
+                    events_pb2.InventoryLowStock(
+                        sku=level.sku,
+                        warehouse=level.warehouse,
+                        available=level.available,
+                        threshold=threshold,
+                        total_available=self.total_available(level.sku),
+                        version=self.versions[level.sku],
+                        occurred_at=timestamp(self.now),
+                    ),
+                    # Unversioned on purpose: it shares the sku's aggregate with
+                    # stock_changed, and a versioned consumer of both would drop one.
+                    aggregate_type="stock",
+                    aggregate_id=level.sku,
+                    occurred_at=self.now,
+                )
+            )
+        return step.armed
+
+    async def finish(self) -> None:
+        """Store the per-sku versions handed out; call before the unit of work commits."""
+        if not self._dirty:
+            return
+        await self.uow.session.execute(
+            update(skus)
+            .where(skus.c.sku == bindparam("b_sku"))
+            .values(version=bindparam("b_version")),
+            [{"b_sku": s, "b_version": self.versions[s]} for s in sorted(self._dirty)],
+        )
+        self._dirty.clear()
