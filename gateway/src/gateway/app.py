@@ -2,44 +2,82 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from cypher_runtime.clock import Clock, SystemClock
 from cypher_runtime.db import Database
 from cypher_runtime.messaging.broker import Broker
+from cypher_runtime.settings import Environment
 from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from starlette.middleware.cors import CORSMiddleware
 
+from gateway import identity
+from gateway.audit import AuditMiddleware
 from gateway.errors import install_error_handlers
-from gateway.middleware import RequestContextMiddleware
-from gateway.routes import operations
+from gateway.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
+from gateway.ratelimit import RateLimiter, RateLimitMiddleware
+from gateway.routes import auth, operations, pricing, products, users
 from gateway.security import TokenService
 from gateway.settings import GatewaySettings
 from gateway.upstreams import Upstreams
 
+log = logging.getLogger(__name__)
+
 API_PREFIX = "/api/v1"
 
-# The routers of the public API, mounted under /api/v1. Adding an area = one line here.
+# The routers of the public API, mounted under /api/v1. Adding an area = one line here
+# (and its permissions in gateway/rbac.py).
 API_ROUTERS: list[APIRouter] = [
     operations.router,
+    auth.router,
+    users.router,
+    products.router,
+    pricing.router,
 ]
+
+# Paths under /api/v1 that need no authentication (everything else declares a permission).
+PUBLIC_API_PATHS = frozenset(
+    f"{API_PREFIX}{p}" for p in ("/health", "/ready", "/metrics", "/auth/login", "/auth/refresh")
+)
+
+
+async def _bootstrap_admin(app: FastAPI, settings: GatewaySettings, clock: Clock) -> None:
+    """Create the first admin; while the DB is unreachable keep trying in the background
+    rather than crash-looping (readiness reports the DB meanwhile)."""
+    delay = 0.5
+    while True:
+        try:
+            await identity.bootstrap_admin(db=app.state.db, settings=settings, now=clock.now())
+            return
+        except Exception:
+            log.exception("bootstrap admin failed; retrying")
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
 
 
 def create_app(settings: GatewaySettings, *, clock: Clock | None = None) -> FastAPI:
     """Build the app; `clock` is injectable so token expiry is testable without sleeping."""
-    clock = clock or SystemClock()
+    the_clock: Clock = clock or SystemClock()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.settings = settings
         app.state.db = Database(settings.database_url, pool_size=settings.db_pool_size)
         app.state.broker = Broker(settings.amqp_url, settings.events_exchange, service="gateway")
         app.state.broker.start()
         app.state.upstreams = Upstreams(settings)
+        bootstrap = asyncio.create_task(_bootstrap_admin(app, settings, the_clock))
+        # Normally done at once; only a DB outage at start-up leaves it running.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(bootstrap), timeout=10)
         try:
             yield
         finally:
+            bootstrap.cancel()
             await app.state.upstreams.close()
             await app.state.broker.close()
             await app.state.db.dispose()
@@ -47,20 +85,45 @@ def create_app(settings: GatewaySettings, *, clock: Clock | None = None) -> Fast
     app = FastAPI(
         title="CYPHER API",
         version="1.0.0",
-        description="Public REST API of CYPHER (see REST_API.md). Every response uses the envelope "
-        "`{success, data, error, metadata}`.",
+        description="Public REST API of CYPHER (see REST_API.md). Every response uses the "
+        "envelope `{success, data, error, metadata}`.",
         lifespan=lifespan,
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.clock = clock
+    app.state.clock = the_clock
+    app.state.db = None
     app.state.tokens = TokenService(
-        settings.jwt_secret, access_ttl_seconds=settings.access_token_ttl_seconds, clock=clock
+        settings.jwt_secret, access_ttl_seconds=settings.access_token_ttl_seconds, clock=the_clock
     )
+    app.state.rate_limiter = RateLimiter(settings)
     install_error_handlers(app)
+
+    # Added innermost first: request context (outermost) → security headers → CORS →
+    # audit (so refused and rate-limited writes are audited too) → rate limits → routes.
+    app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter)
+    app.add_middleware(AuditMiddleware, db_of=lambda: app.state.db, clock=the_clock)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origin_list(),
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+        expose_headers=[
+            "X-Request-ID",
+            "RateLimit-Limit",
+            "RateLimit-Remaining",
+            "RateLimit-Reset",
+            "Retry-After",
+            "Idempotent-Replayed",
+        ],
+        max_age=600,
+    )
+    app.add_middleware(SecurityHeadersMiddleware, hsts=settings.env != Environment.DEVELOPMENT)
     app.add_middleware(RequestContextMiddleware)
+
     # Operations endpoints answer both at the root (probes) and under the API prefix.
     app.include_router(operations.router)
     api = APIRouter(prefix=API_PREFIX)

@@ -6,6 +6,7 @@
 * `require("orders:write")` — authorisation of one route against `gateway.rbac`:
   `user: Annotated[Principal, require("orders:write")]` or
   `dependencies=[require("orders:write")]`. Every /api/v1 route declares exactly one.
+* `Limit`, `Cursor` — the list query parameters.
 * `Settings`, `Tokens`, `PricingStub`, … — shared singletons from `app.state`.
 """
 
@@ -19,7 +20,7 @@ from cypher.pricing.v1 import pricing_pb2_grpc
 from cypher.suppliers.v1 import suppliers_pb2_grpc
 from cypher_runtime.context import actor_var
 from cypher_runtime.db import Database
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway import rbac
@@ -57,6 +58,13 @@ Settings = Annotated[GatewaySettings, Depends(get_settings)]
 Tokens = Annotated[TokenService, Depends(get_tokens)]
 Db = Annotated[Database, Depends(get_database)]
 DbSession = Annotated[AsyncSession, Depends(get_session)]
+
+# Cursor pagination of every list endpoint (REST_API.md): `limit: Limit = 50`.
+DEFAULT_LIMIT = 50
+Limit = Annotated[int, Query(ge=1, le=200, description="page size (default 50, max 200)")]
+Cursor = Annotated[
+    str | None, Query(max_length=1000, description="`metadata.next_cursor` of the previous page")
+]
 
 
 def access_token_of(headers: Any, cookies: dict[str, str]) -> str | None:

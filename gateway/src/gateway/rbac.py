@@ -41,7 +41,6 @@ _TABLE: dict[str, frozenset[Role]] = {
     "products:read": _READERS,
     "products:write": frozenset(),
     "pricing:read": _READERS,
-    "pricing:quote": frozenset({SALES}),
     "tiers:read": _READERS,
     "tiers:write": frozenset(),
     "promotions:read": _READERS,
