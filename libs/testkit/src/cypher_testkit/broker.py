@@ -26,8 +26,7 @@ async def delete_scope(scope: BrokerScope, queue_names: list[str]) -> None:
     try:
         channel = await connection.channel()
         for name in queue_names:
-            for suffix in ("", ".retry", ".dlq"):
-                await channel.queue_delete(name + suffix)
+            await channel.queue_delete(name)
         await channel.exchange_delete(scope.exchange)
         await channel.exchange_delete(f"{scope.exchange}.dlx")
     finally:

@@ -128,11 +128,17 @@ class InboxConsumer:
 
     @property
     def retry_queue_name(self) -> str:
-        return f"{self.queue_name}.retry"
+        # The delay is part of the name: RabbitMQ refuses to redeclare a queue with other
+        # arguments, so a changed delay setting gets its own queue instead of a crash.
+        return f"{self.queue_name}.retry-{self.retry_delay_ms}ms"
 
     @property
     def parking_queue_name(self) -> str:
         return f"{self.queue_name}.dlq"
+
+    @property
+    def queue_names(self) -> list[str]:
+        return [self.queue_name, self.retry_queue_name, self.parking_queue_name]
 
     async def declare(self, channel: AbstractChannel) -> AbstractQueue:
         """Declare exchanges, queues and bindings idempotently."""
@@ -184,7 +190,11 @@ class InboxConsumer:
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         started = time.perf_counter()
-        event_type = message.routing_key or "?"
+        # Retried messages come back through the default exchange with the queue name as
+        # routing key, so the event type is read from the CloudEvents header.
+        event_type = _text((message.headers or {}).get(f"{CE_PREFIX}type")) or (
+            message.routing_key or "?"
+        )
         parent = propagate.extract({k: _text(v) for k, v in (message.headers or {}).items()})
         token = otel_context.attach(parent)
         try:

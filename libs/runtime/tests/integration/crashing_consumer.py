@@ -1,0 +1,37 @@
+"""A consumer process that dies (SIGKILL-like `os._exit`) right after its database
+commit and before acknowledging the message: the crash the inbox exists for."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from cypher_runtime.db import Database
+from cypher_runtime.messaging.broker import Broker
+from cypher_runtime.messaging.consumer import InboxConsumer, Subscription
+from cypher_runtime.messaging.envelope import ReceivedEvent
+from spine import CONFIRMED, apply_confirmed  # type: ignore[import-not-found]
+
+
+async def die(_: ReceivedEvent) -> None:
+    os._exit(137)
+
+
+async def main() -> None:
+    broker = Broker(os.environ["SPINE_AMQP_URL"], os.environ["SPINE_EXCHANGE"], service="consumer")
+    consumer = InboxConsumer(
+        service="consumer",
+        purpose="orders",
+        db=Database(os.environ["SPINE_DB_URL"]),
+        broker=broker,
+        subscriptions=[Subscription(CONFIRMED, apply_confirmed)],
+        retry_delay_ms=100,
+        queue_prefix=os.environ["SPINE_QUEUE_PREFIX"],
+        after_commit=die,
+    )
+    await consumer.start()
+    await asyncio.sleep(30)  # the first message ends the process long before this
+    raise SystemExit("no message arrived")
+
+
+asyncio.run(main())

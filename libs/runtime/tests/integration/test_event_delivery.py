@@ -1,0 +1,196 @@
+"""An event written in one service's transaction reaches a consumer in another service
+exactly once in effect, whatever the relay, the broker or the consumer process do."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from cypher_runtime.metrics import EVENTS_CONSUMED, OUTBOX_FAILURES
+from cypher_testkit.broker import queue_depth
+from cypher_testkit.polling import eventually
+from cypher_testkit.proxy import TcpProxy
+from sqlalchemy import text
+
+from .conftest import Spine
+from .spine import CONFIRMED, POISON_ORDER, effect_counts, place_order, unpublished
+
+
+def consumed(queue: str, outcome: str) -> float:
+    return float(EVENTS_CONSUMED.labels("consumer", queue, CONFIRMED, outcome)._value.get())
+
+
+async def test_events_apply_once_even_when_the_relay_publishes_them_twice(spine: Spine) -> None:
+    consumer = spine.consumer()
+    await consumer.start()
+    spine.relay().start()
+    for i in range(20):
+        await place_order(spine.producer, f"{100 + i}.50")
+
+    await eventually(lambda: effect_counts(spine.consumer_db), lambda c: c.effects == 20)
+
+    # Simulate a relay that crashed after publishing but before marking rows sent.
+    async with spine.producer.engine.begin() as conn:
+        await conn.execute(text("UPDATE outbox SET published_at = NULL"))
+    spine.relays[0].wake()
+    await eventually(
+        lambda: asyncio.sleep(0, consumed(consumer.queue_name, "duplicate")),
+        lambda n: n >= 20,
+        what="20 redelivered duplicates seen by the inbox",
+    )
+    counts = await effect_counts(spine.consumer_db)
+    assert counts.effects == 20
+    assert counts.distinct == 20
+
+
+CRASHING_CONSUMER = Path(__file__).with_name("crashing_consumer.py")
+
+
+async def test_consumer_dying_after_commit_before_ack_does_not_apply_twice(spine: Spine) -> None:
+    # Declare the queue first so the event is routed to it.
+    probe = spine.consumer()
+    await probe.start()
+    await probe.stop()
+    env = {
+        **os.environ,
+        "SPINE_DB_URL": spine.consumer_url,
+        "SPINE_AMQP_URL": spine.scope.amqp_url,
+        "SPINE_EXCHANGE": spine.scope.exchange,
+        "SPINE_QUEUE_PREFIX": spine.scope.queue_prefix,
+    }
+    order_id = await place_order(spine.producer, "250.00")
+    spine.relay().start()
+    await eventually(lambda: unpublished(spine.producer), lambda n: n == 0)
+
+    crashed = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, str(CRASHING_CONSUMER)],
+        env=env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert crashed.returncode == 137, crashed.stderr.decode()[-2000:]
+    assert (await effect_counts(spine.consumer_db)).effects == 1  # committed before dying
+
+    # The broker redelivers the unacked message to the next consumer process.
+    survivor = spine.consumer()
+    await survivor.start()
+    await eventually(
+        lambda: queue_depth(spine.scope.amqp_url, survivor.queue_name), lambda n: n == 0
+    )
+    await eventually(
+        lambda: asyncio.sleep(0, consumed(survivor.queue_name, "duplicate")), lambda n: n >= 1
+    )
+    counts = await effect_counts(spine.consumer_db)
+    assert (counts.effects, counts.distinct) == (1, 1)
+    async with spine.consumer_db.engine.connect() as conn:
+        inbox_ids = (await conn.execute(text("SELECT count(*) FROM inbox"))).scalar_one()
+    assert inbox_ids == 1
+    assert order_id
+
+
+async def test_events_written_during_a_broker_outage_are_all_delivered_after(
+    spine: Spine,
+) -> None:
+    consumer = spine.consumer()
+    await consumer.start()
+    host, port = "127.0.0.1", 5672
+    proxy = TcpProxy(host, port)
+    await proxy.start()
+    amqp_via_proxy = spine.scope.amqp_url.replace(f"{host}:{port}", f"127.0.0.1:{proxy.port}")
+    relay = spine.relay(amqp_via_proxy)
+    relay.start()
+    for _ in range(5):
+        await place_order(spine.producer, "10.00")
+    await eventually(lambda: effect_counts(spine.consumer_db), lambda c: c.effects == 5)
+
+    await proxy.stop()  # live connection dropped, new ones refused
+    failures_before = OUTBOX_FAILURES.labels("producer")._value.get()
+    for _ in range(30):
+        await place_order(spine.producer, "20.00")
+    await eventually(
+        lambda: asyncio.sleep(0, OUTBOX_FAILURES.labels("producer")._value.get()),
+        lambda n: n > failures_before,
+        what="the relay noticing the outage",
+    )
+    assert await unpublished(spine.producer) == 30
+    assert (await effect_counts(spine.consumer_db)).effects == 5
+
+    await proxy.start()  # the broker is back on the same address
+    await eventually(
+        lambda: effect_counts(spine.consumer_db), lambda c: c.effects == 35, timeout=30
+    )
+    counts = await effect_counts(spine.consumer_db)
+    assert counts.distinct == 35
+    assert await unpublished(spine.producer) == 0
+    await proxy.stop()
+
+
+async def test_poison_message_is_parked_and_does_not_block_the_queue(spine: Spine) -> None:
+    consumer = spine.consumer(max_retries=2)
+    await consumer.start()
+    spine.relay().start()
+    await place_order(spine.producer, "1.00", order_id=POISON_ORDER)
+    for _ in range(10):
+        await place_order(spine.producer, "5.00")
+
+    await eventually(lambda: effect_counts(spine.consumer_db), lambda c: c.effects == 10)
+    await eventually(
+        lambda: queue_depth(spine.scope.amqp_url, consumer.parking_queue_name),
+        lambda n: n == 1,
+        what="the poison message parked",
+    )
+    assert consumed(consumer.queue_name, "retried") >= 2
+    assert (await effect_counts(spine.consumer_db)).effects == 10
+
+
+async def test_undecodable_message_is_parked_at_once(spine: Spine) -> None:
+    import aio_pika
+
+    consumer = spine.consumer()
+    await consumer.start()
+    connection = await aio_pika.connect(spine.scope.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.get_exchange(spine.scope.exchange)
+        await exchange.publish(
+            aio_pika.Message(
+                b"\xff\xfe not protobuf",
+                message_id="garbage-1",
+                headers={"cloudEvents:type": CONFIRMED, "cloudEvents:id": "garbage-1"},
+            ),
+            routing_key=CONFIRMED,
+        )
+    await eventually(
+        lambda: queue_depth(spine.scope.amqp_url, consumer.parking_queue_name), lambda n: n == 1
+    )
+    assert (await effect_counts(spine.consumer_db)).effects == 0
+
+
+async def test_stale_event_does_not_overwrite_newer_state(spine: Spine) -> None:
+    consumer = spine.consumer(versioned=True)
+    await consumer.start()
+    # v2 is written (and so published) before v1: v1 arrives late.
+    await place_order(spine.producer, "200.00", order_id="o-1", version=2)
+    await place_order(spine.producer, "100.00", order_id="o-1", version=1)
+    spine.relay().start()
+    await eventually(
+        lambda: asyncio.sleep(0, consumed(consumer.queue_name, "stale")), lambda n: n >= 1
+    )
+
+    async def state() -> tuple[str, int]:
+        async with spine.consumer_db.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    text("SELECT total::text, version FROM order_state WHERE order_id = 'o-1'")
+                )
+            ).one()
+        return row[0], int(row[1])
+
+    assert await state() == ("200.00", 2)
+    await place_order(spine.producer, "300.00", order_id="o-1", version=3)
+    await eventually(state, lambda s: s == ("300.00", 3))
