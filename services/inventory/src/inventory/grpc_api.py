@@ -1,8 +1,6 @@
 """The InventoryService servicer: proto → use case arguments → proto. Thin on purpose;
 errors are DomainErrors that the runtime's interceptor maps to status codes."""
 
-# Method names are the RPC names the generated base class defines.
-# ruff: noqa: N802
 
 from __future__ import annotations
 
