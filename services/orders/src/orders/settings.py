@@ -1,8 +1,9 @@
-"""Orders service configuration: environment variables prefixed `ORDERS_`."""
-
-from pydantic_settings import SettingsConfigDict
+"""Orders service configuration: environment variables prefixed `ORDERS_` (every
+variable, its default and meaning: services/orders/README.md)."""
 
 from cypher_runtime.settings import ServiceSettings
+from pydantic import AliasChoices, Field
+from pydantic_settings import SettingsConfigDict
 
 
 class OrdersSettings(ServiceSettings):
@@ -11,3 +12,19 @@ class OrdersSettings(ServiceSettings):
     database_url: str = "postgresql+asyncpg://cypher_orders@127.0.0.1:5432/cypher_orders"
     grpc_port: int = 50053
     http_port: int = 8103
+
+    pricing_addr: str = Field(
+        default="127.0.0.1:50051",
+        validation_alias=AliasChoices("ORDERS_PRICING_ADDR", "CYPHER_PRICING_ADDR"),
+    )
+    inventory_addr: str = Field(
+        default="127.0.0.1:50052",
+        validation_alias=AliasChoices("ORDERS_INVENTORY_ADDR", "CYPHER_INVENTORY_ADDR"),
+    )
+    upstream_timeout_seconds: float = Field(default=3.0, gt=0)
+    saga_heartbeat_seconds: float = Field(default=2.0, gt=0)
+    saga_instance_timeout_seconds: float = Field(default=10.0, gt=0)
+    saga_recover_interval_seconds: float = Field(default=5.0, gt=0)
+    idempotent_replay_wait_seconds: float = Field(default=10.0, ge=0)
+    # Fault injection (crash tests): off unless set.
+    saga_pause_after_reserve_seconds: float = Field(default=0.0, ge=0)

@@ -1,7 +1,6 @@
 """Alembic environment of the orders service (its own database only)."""
 
-from sqlmodel import SQLModel
-
 from cypher_runtime.migrations import run_env
+from orders.db import metadata
 
-run_env(SQLModel.metadata)
+run_env(metadata)

@@ -1,0 +1,44 @@
+"""The one deterministic rule for a placement saga left half-way (crash, lost owner).
+
+Roll forward only when nothing is missing: the prices are stored AND inventory holds
+a live reservation for the order. In every other case compensate: release (which also
+leaves a tombstone, so a Reserve still in flight fails) and mark the placement FAILED.
+So no stock stays reserved for an order that does not exist, and no confirmed order
+lacks its reservation.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from orders.domain.model import Placement
+
+
+class ReservationState(StrEnum):
+    PENDING = "PENDING"
+    CONFIRMED = "CONFIRMED"
+    PARTIALLY_COMMITTED = "PARTIALLY_COMMITTED"
+    COMMITTED = "COMMITTED"
+    RELEASED = "RELEASED"
+    EXPIRED = "EXPIRED"
+
+
+LIVE_RESERVATION = frozenset({ReservationState.PENDING, ReservationState.CONFIRMED})
+
+
+class RecoveryAction(StrEnum):
+    CONFIRM = "CONFIRM"
+    COMPENSATE = "COMPENSATE"
+    NOTHING = "NOTHING"
+
+
+def decide_recovery(
+    placement: Placement | None, *, prices_stored: bool, reservation: ReservationState | None
+) -> RecoveryAction:
+    if placement == Placement.COMPENSATING:
+        return RecoveryAction.COMPENSATE  # a compensation once begun is always finished
+    if placement != Placement.PENDING:
+        return RecoveryAction.NOTHING
+    if prices_stored and reservation in LIVE_RESERVATION:
+        return RecoveryAction.CONFIRM
+    return RecoveryAction.COMPENSATE
