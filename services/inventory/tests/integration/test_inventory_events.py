@@ -92,7 +92,8 @@ async def test_order_life_cycle_events_apply_once_each(service: Running) -> None
     item = await service.availability(sku)
     assert (item.total_on_hand, item.total_reserved) == (9, 1)
     returns = await service.sql(
-        "SELECT warehouse, on_hand_delta, reference FROM movements WHERE sku = $1 AND kind = 'return'",
+        "SELECT warehouse, on_hand_delta, reference FROM movements"
+        " WHERE sku = $1 AND kind = 'return'",
         sku,
     )
     assert [(r["warehouse"], r["on_hand_delta"], r["reference"]) for r in returns] == [
