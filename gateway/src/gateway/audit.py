@@ -87,7 +87,10 @@ class AuditMiddleware:
         principal = resolve_principal(request)
         state = scope.get("state", {})
         actor = principal.user_id if principal else state.get("actor") or "anonymous"
-        route = scope.get("route")
+        # FastAPI puts the route as declared in its router (without the /api/v1 prefix).
+        template = getattr(scope.get("route"), "path", None)
+        if template and not template.startswith(self.prefix):
+            template = self.prefix + template
         parsed: Any = None
         if body:
             try:
@@ -100,7 +103,7 @@ class AuditMiddleware:
         entry = AuditEntry(
             at=self.clock.now(),
             actor=str(actor)[:64],
-            action=f"{scope['method']} {getattr(route, 'path', scope.get('path', ''))}"[:200],
+            action=f"{scope['method']} {template or scope.get('path', '')}"[:200],
             resource=scope.get("path", "")[:500],
             method=scope["method"],
             request_id=current_request_id(),

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from cypher.inventory.v1 import inventory_pb2_grpc
 from cypher.pricing.v1 import pricing_pb2_grpc
@@ -143,25 +143,36 @@ def require(permission: str) -> Any:
 
 # --- upstream stubs (built once per process, see Upstreams.stub) ------------------------
 
+# The *AsyncStub classes exist only in the type stubs; at run time the plain stub class
+# built on an aio channel is the async stub.
+if TYPE_CHECKING:
+    PricingAsync = pricing_pb2_grpc.PricingServiceAsyncStub
+    InventoryAsync = inventory_pb2_grpc.InventoryServiceAsyncStub
+    SuppliersAsync = suppliers_pb2_grpc.SuppliersServiceAsyncStub
+else:
+    PricingAsync = pricing_pb2_grpc.PricingServiceStub
+    InventoryAsync = inventory_pb2_grpc.InventoryServiceStub
+    SuppliersAsync = suppliers_pb2_grpc.SuppliersServiceStub
 
-def pricing_stub(request: Request) -> pricing_pb2_grpc.PricingServiceAsyncStub:
+
+def pricing_stub(request: Request) -> PricingAsync:
     return request.app.state.upstreams.stub(  # type: ignore[no-any-return]
         "pricing", pricing_pb2_grpc.PricingServiceStub
     )
 
 
-def inventory_stub(request: Request) -> inventory_pb2_grpc.InventoryServiceAsyncStub:
+def inventory_stub(request: Request) -> InventoryAsync:
     return request.app.state.upstreams.stub(  # type: ignore[no-any-return]
         "inventory", inventory_pb2_grpc.InventoryServiceStub
     )
 
 
-def suppliers_stub(request: Request) -> suppliers_pb2_grpc.SuppliersServiceAsyncStub:
+def suppliers_stub(request: Request) -> SuppliersAsync:
     return request.app.state.upstreams.stub(  # type: ignore[no-any-return]
         "suppliers", suppliers_pb2_grpc.SuppliersServiceStub
     )
 
 
-PricingStub = Annotated[pricing_pb2_grpc.PricingServiceAsyncStub, Depends(pricing_stub)]
-InventoryStub = Annotated[inventory_pb2_grpc.InventoryServiceAsyncStub, Depends(inventory_stub)]
-SuppliersStub = Annotated[suppliers_pb2_grpc.SuppliersServiceAsyncStub, Depends(suppliers_stub)]
+PricingStub = Annotated[PricingAsync, Depends(pricing_stub)]
+InventoryStub = Annotated[InventoryAsync, Depends(inventory_stub)]
+SuppliersStub = Annotated[SuppliersAsync, Depends(suppliers_stub)]

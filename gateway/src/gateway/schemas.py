@@ -9,16 +9,21 @@ import uuid
 from datetime import datetime
 from typing import Annotated
 
+import email_validator
 from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from gateway.rbac import Role
 from gateway.tables import User
 
+# Staff accounts may live on an internal `.local` domain (the development admin is
+# admin@cypher.local); email-validator documents this list as the knob to allow one.
+if "local" in email_validator.SPECIAL_USE_DOMAIN_NAMES:
+    email_validator.SPECIAL_USE_DOMAIN_NAMES.remove("local")
+
 
 def _email(value: str) -> str:
     try:
-        # Not globally deliverable on purpose: internal domains (cypher.local) are real here.
         info = validate_email(value, check_deliverability=False, globally_deliverable=False)
     except EmailNotValidError as exc:
         raise ValueError(str(exc)) from exc

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from gateway import identity
 from gateway.deps import DEFAULT_LIMIT, Cursor, DbSession, Limit, Tokens, require
 from gateway.envelope import Envelope, ok
+from gateway.idempotency import IdempotencyDep
 from gateway.schemas import UserCreate, UserPublic, UserUpdate
 from gateway.security import Principal
 
@@ -19,13 +20,23 @@ router = APIRouter(prefix="/users", tags=["users"])
 Admin = Annotated[Principal, require("users:admin")]
 
 
-@router.post("", status_code=201, response_model=Envelope[UserPublic], summary="Create a user")
+@router.post(
+    "",
+    status_code=201,
+    response_model=Envelope[UserPublic],
+    summary="Create a user (Idempotency-Key honoured)",
+)
 async def create_user(
-    body: UserCreate, session: DbSession, tokens: Tokens, _: Admin
+    body: UserCreate, session: DbSession, tokens: Tokens, idem: IdempotencyDep, _: Admin
 ) -> JSONResponse:
-    user = await identity.create_user(session=session, data=body, now=tokens.clock.now())
-    await session.commit()
-    return ok(UserPublic.of(user).model_dump(mode="json"), status_code=201)
+    async def create() -> JSONResponse:
+        user = await identity.create_user(session=session, data=body, now=tokens.clock.now())
+        await session.commit()
+        return ok(UserPublic.of(user).model_dump(mode="json"), status_code=201)
+
+    # The fingerprint covers the password too, but only as part of a hash; the stored
+    # replay is the public user, which holds no secret.
+    return await idem.run(body.model_dump(mode="json"), create)
 
 
 @router.get("", response_model=Envelope[list[UserPublic]], summary="List users by email")
