@@ -51,6 +51,7 @@ _TABLE: dict[str, frozenset[Role]] = {
     # inventory
     "inventory:read": frozenset({SALES, WAREHOUSE, USER}),
     "inventory:write": frozenset({WAREHOUSE}),
+    "inventory:admin": frozenset(),  # reconciliation (admin only)
     # orders
     "orders:read": frozenset({SALES, WAREHOUSE, FINANCE, USER}),
     "orders:write": frozenset({SALES}),
