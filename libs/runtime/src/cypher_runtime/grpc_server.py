@@ -27,6 +27,7 @@ from cypher_runtime.metrics import GRPC_LATENCY, GRPC_REQUESTS
 log = logging.getLogger(__name__)
 
 # Failures of infrastructure, not of the request: the caller may retry elsewhere/later.
+_HEALTH_PREFIX = "/grpc.health.v1.Health/"
 _UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (ConnectionError, OSError, TimeoutError)
 
 
@@ -102,8 +103,16 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                     )
                 )
             finally:
+                elapsed = time.perf_counter() - started
                 GRPC_REQUESTS.labels(service, method, code).inc()
-                GRPC_LATENCY.labels(service, method).observe(time.perf_counter() - started)
+                GRPC_LATENCY.labels(service, method).observe(elapsed)
+                # One access line per call (health probes only at DEBUG: they come every
+                # few seconds from every prober and say nothing).
+                log.log(
+                    logging.DEBUG if method.startswith(_HEALTH_PREFIX) else logging.INFO,
+                    "rpc",
+                    extra={"method": method, "code": code, "ms": round(elapsed * 1000, 2)},
+                )
                 request_id_var.reset(rid_token)
                 actor_var.reset(actor_token)
 

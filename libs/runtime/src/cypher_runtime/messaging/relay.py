@@ -76,6 +76,9 @@ class OutboxRelay:
     async def _publish_loop(self) -> None:
         backoff = 0.1
         while True:
+            # Cleared before reading the batch: a commit notified while we publish then
+            # wakes the next round at once instead of being lost until the next poll.
+            self._wake.clear()
             try:
                 published = await self.publish_batch()
                 backoff = 0.1
@@ -89,7 +92,6 @@ class OutboxRelay:
                 continue
             if published >= self.batch_size:
                 continue
-            self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)
 
@@ -160,8 +162,13 @@ class OutboxRelay:
         # Continue the trace of the request that wrote the event, not the relay's own.
         token = otel_context.attach(propagate.extract(stored))
         try:
+            # Not mandatory: an event no service subscribes to (yet) is simply not routed;
+            # a returned-message round trip per publish would buy nothing.
             await exchange.publish(
-                message, routing_key=row["event_type"], timeout=self.publish_timeout
+                message,
+                routing_key=row["event_type"],
+                mandatory=False,
+                timeout=self.publish_timeout,
             )
         finally:
             otel_context.detach(token)
