@@ -1,6 +1,7 @@
 # CYPHER — developer entry points. `make dev` runs the stack, `make test` runs every check.
 SHELL := /bin/bash
-UV ?= uv
+# uv from PATH, else installed from PyPI into ~/.local/bin on first use.
+UV := $(or $(shell command -v uv 2>/dev/null),$(HOME)/.local/bin/uv)
 PY_SRC := libs/runtime/src libs/testkit/src gateway/src $(wildcard services/*/src)
 PY_TESTS := $(wildcard libs/*/tests services/*/tests gateway/tests) deploy/tests tests-e2e bench scripts
 
@@ -11,7 +12,10 @@ help:
 	@echo "make test   - lint, type-check, buf lint, unit, integration and e2e tests"
 	@echo "make bench  - run the benchmarks in bench/ and print their figures"
 
-install:
+$(HOME)/.local/bin/uv:
+	python3 -m pip install --quiet --user uv
+
+install: | $(UV)
 	$(UV) sync --frozen
 	npm install --no-audit --no-fund --silent
 
