@@ -213,6 +213,8 @@ def test_parse_decimal_rejects_bad_text(text: str) -> None:
 def test_wire_formats() -> None:
     assert money_text(Decimal(5)) == "5.00"
     assert money_text(Decimal("10.1234")) == "10.1234"
+    assert money_text(Decimal("10.5000")) == "10.50"
+    assert money_text(Decimal("100.0000")) == "100.00"
     assert pct_text(Decimal("5.00")) == "5"
     assert pct_text(Decimal("2.50")) == "2.5"
 

@@ -138,8 +138,14 @@ def test_vat_of_a_line_priced_on_31_july_2025_is_19_percent() -> None:
 
 @pytest.mark.parametrize(
     ("qty", "unit_net"),
-    [(9, "135.00"), (10, "132.30"), (49, "132.30"), (50, "128.25"), (99, "128.25"),
-     (100, "124.20")],
+    [
+        (9, "135.00"),
+        (10, "132.30"),
+        (49, "132.30"),
+        (50, "128.25"),
+        (99, "128.25"),
+        (100, "124.20"),
+    ],
 )
 def test_volume_boundaries_in_the_unit_price(qty: int, unit_net: str) -> None:
     assert price(product(), qty)[0] == Decimal(unit_net)

@@ -49,7 +49,10 @@ def parse_decimal(text: str, field: str, *, max_places: int = 4) -> Decimal:
 
 
 def money_text(amount: Decimal) -> str:
-    """Wire form of an amount: at least 2 decimals ("12.50"), more only if stored (costs)."""
+    """Wire form of an amount: 2 decimals ("12.50"), more only when significant (a cost
+    of "10.1234"); NUMERIC(18,4) columns give "10.5000", which leaves as "10.50"."""
+    if decimal_places(amount) > 2:
+        amount = amount.normalize()
     if decimal_places(amount) < 2:
         amount = amount.quantize(CENT)
     return format(amount, "f")

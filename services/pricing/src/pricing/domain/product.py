@@ -122,9 +122,7 @@ def apply_changes(product: Product, changes: ProductChanges) -> Product:
         unit=product.unit if changes.unit is None else changes.unit,
         cost=product.cost if changes.cost is None else changes.cost,
         margin_pct=product.margin_pct if changes.margin_pct is None else changes.margin_pct,
-        vat_category=product.vat_category
-        if changes.vat_category is None
-        else changes.vat_category,
+        vat_category=product.vat_category if changes.vat_category is None else changes.vat_category,
         supplier_id=supplier_id,
         follows_supplier_price=follows,
         description=product.description if changes.description is None else changes.description,

@@ -11,7 +11,7 @@ the document VAT is their sum; gross = net + VAT.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -211,4 +211,27 @@ def quote(
         tier=tier,
         currency=currencies[0] if currencies else default_currency,
         pricing_date=on,
+    )
+
+
+def effective_price(
+    product: Product,
+    promotions: Iterable[Promotion],
+    *,
+    at: datetime,
+    on: date,
+    rules: RuleSet,
+    floor_pct: Decimal,
+) -> PricedLine:
+    """One unit at the base tier with the best promotion active at `at`: the price the shop
+    shows. Priced even when the product is inactive, so its events stay meaningful."""
+    live = product if product.active else replace(product, active=True)
+    return price_line(
+        live,
+        1,
+        tier=rules.tiers[0],
+        rules=rules,
+        promotion=best_promotion(promotions, live, at),
+        on=on,
+        floor_pct=floor_pct,
     )

@@ -1,0 +1,28 @@
+"""Fixtures of the pricing integration tests (the harness lives in pricing_harness)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest_asyncio
+from cypher_testkit.broker import BrokerScope
+
+# --import-mode=importlib puts nothing on sys.path; the harness is imported by its path
+# from the repository root (namespace packages), the same name mypy gives it.
+sys.path.insert(0, str(Path(__file__).resolve().parents[4]))
+
+from services.pricing.tests.integration.pricing_harness import (
+    DatabaseFactory,
+    Running,
+    running_service,
+)
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def pricing(
+    database_factory: DatabaseFactory, broker_scope: BrokerScope
+) -> AsyncIterator[Running]:
+    async with running_service(database_factory, broker_scope) as running:
+        yield running

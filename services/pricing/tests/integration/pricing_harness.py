@@ -1,0 +1,201 @@
+"""An in-process pricing service on a fresh database and an isolated broker scope, with a
+gRPC stub, a settable clock, a tap on the events it publishes and a way to send it events."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage
+from cypher.pricing.v1 import pricing_pb2_grpc
+from cypher_runtime.clock import FixedClock
+from cypher_runtime.grpc_client import make_channel
+from cypher_runtime.messaging.broker import declare_exchanges
+from cypher_runtime.messaging.consumer import decode
+from cypher_runtime.messaging.envelope import ReceivedEvent, cloudevent_headers, event_type_of
+from cypher_testkit.broker import BrokerScope, delete_scope
+from cypher_testkit.polling import eventually
+from cypher_testkit.proxy import free_port
+from google.protobuf.message import Message
+from pricing.main import MIGRATIONS, PricingApp, assemble
+from pricing.settings import PricingSettings
+
+DatabaseFactory = Callable[[str, Path | None], Awaitable[str]]
+
+# A Monday morning after the 2025-08-01 VAT change (standard rate 21 %).
+START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+@dataclass
+class EventTap:
+    """Every event published on the scope's exchange, decoded, in arrival order."""
+
+    received: list[ReceivedEvent] = field(default_factory=list)
+
+    def of_type(self, event_type: str) -> list[ReceivedEvent]:
+        return [e for e in self.received if e.type == event_type]
+
+    async def wait_for(
+        self,
+        event_type: str,
+        predicate: Callable[[Any], bool] = lambda _: True,
+        *,
+        count: int = 1,
+        timeout: float = 15.0,
+    ) -> list[Any]:
+        """The messages of `event_type` matching `predicate`, once at least `count` arrived."""
+
+        async def probe() -> list[Any]:
+            return [e.message for e in self.of_type(event_type) if predicate(e.message)]
+
+        return await eventually(
+            probe, lambda found: len(found) >= count, timeout=timeout, what=event_type
+        )
+
+
+@dataclass
+class Running:
+    app: PricingApp
+    settings: PricingSettings
+    stub: pricing_pb2_grpc.PricingServiceAsyncStub
+    clock: FixedClock
+    events: EventTap
+    scope: BrokerScope
+    exchange: aio_pika.abc.AbstractExchange
+
+    async def publish(
+        self,
+        message: Message,
+        *,
+        subject: str,
+        aggregate_type: str,
+        version: int | None,
+        event_id: str | None = None,
+        source: str = "/cypher/test",
+    ) -> str:
+        """Publish like another service's outbox relay does (CloudEvents AMQP headers)."""
+        event_id = event_id or str(uuid.uuid4())
+        event_type = event_type_of(message)
+        headers = cloudevent_headers(
+            event_id=event_id,
+            event_type=event_type,
+            source=source,
+            time=datetime.now(UTC),
+            subject=subject,
+            aggregate_type=aggregate_type,
+            version=version,
+            traceparent=None,
+        )
+        await self.exchange.publish(
+            aio_pika.Message(
+                body=message.SerializeToString(),
+                message_id=event_id,
+                type=event_type,
+                content_type="application/protobuf",
+                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                headers=headers,
+            ),
+            routing_key=event_type,
+        )
+        return event_id
+
+    async def consumers_ready(self) -> None:
+        """Wait until every inbox queue exists, is bound and has its consumer."""
+        connection = await aio_pika.connect(self.scope.amqp_url)
+        try:
+            channel = await connection.channel()
+
+            async def consuming() -> bool:
+                for consumer in self.app.runtime.consumers:
+                    try:
+                        q = await channel.declare_queue(consumer.queue_name, passive=True)
+                    except aio_pika.exceptions.ChannelClosed:
+                        return False
+                    if not q.declaration_result.consumer_count:
+                        return False
+                return True
+
+            async def probe() -> bool:
+                nonlocal channel
+                if channel.is_closed:
+                    channel = await connection.channel()
+                return await consuming()
+
+            await eventually(probe, what="inbox consumers running")
+        finally:
+            await connection.close()
+
+    async def processed(self, event_id: str) -> None:
+        """Wait until an inbox consumer recorded the event (applied, stale or duplicate)."""
+        from cypher_runtime.messaging.outbox_store import inbox
+        from sqlalchemy import select
+
+        async def probe() -> bool:
+            async with self.app.runtime.db.engine.connect() as conn:
+                row = await conn.execute(
+                    select(inbox.c.event_id).where(inbox.c.event_id == event_id)
+                )
+                return row.first() is not None
+
+        await eventually(probe, what=f"event {event_id} in the inbox")
+
+
+@asynccontextmanager
+async def running_service(
+    database_factory: DatabaseFactory, scope: BrokerScope, **overrides: Any
+) -> AsyncIterator[Running]:
+    url = await database_factory("pricing", MIGRATIONS)
+    settings = PricingSettings(
+        database_url=url,
+        grpc_port=free_port(),
+        http_port=free_port(),
+        bind_host="127.0.0.1",
+        amqp_url=scope.amqp_url,
+        events_exchange=scope.exchange,
+        promotion_poll_seconds=0.05,
+        consumer_retry_delay_ms=100,
+        health_check_seconds=0.5,
+        shutdown_grace_seconds=0.5,
+        db_pool_size=5,
+        **overrides,
+    )
+    clock = FixedClock(START)
+    app = assemble(settings, queue_prefix=scope.queue_prefix, clock=clock)
+
+    tap = EventTap()
+    connection = await aio_pika.connect(scope.amqp_url)
+    channel = await connection.channel()
+    exchange = await declare_exchanges(channel, scope.exchange)
+    queue = await channel.declare_queue("", exclusive=True, auto_delete=True)
+    await queue.bind(exchange, routing_key="pricing.#")
+
+    async def on_message(message: AbstractIncomingMessage) -> None:
+        async with message.process():
+            tap.received.append(decode(message))
+
+    await queue.consume(on_message)
+    await app.runtime.start()
+    grpc_channel = make_channel(f"127.0.0.1:{settings.grpc_port}")
+    running = Running(
+        app=app,
+        settings=settings,
+        stub=pricing_pb2_grpc.PricingServiceStub(grpc_channel),  # type: ignore[arg-type]
+        clock=clock,
+        events=tap,
+        scope=scope,
+        exchange=exchange,
+    )
+    try:
+        await running.consumers_ready()
+        yield running
+    finally:
+        await grpc_channel.close()
+        await app.runtime.stop()
+        await connection.close()
+        await delete_scope(scope, [c.queue_name for c in app.runtime.consumers])
