@@ -25,8 +25,8 @@ async def status_of(stack: Stack, order_id: str) -> int:
 
 async def wait_status(stack: Stack, order_id: str, status: int) -> None:
     await eventually(
-        lambda: status_of(stack, order_id), lambda s: s == status, what=pb.OrderStatus.Name(status)
-    )  # type: ignore[arg-type]
+        lambda: status_of(stack, order_id), lambda s: s == status, what=f"status {status}"
+    )
 
 
 async def delivered_order(stack: Stack) -> pb.Order:
