@@ -101,6 +101,8 @@ class LocalStack:
             "CYPHER_EVENTS_EXCHANGE": self.exchange,
             "CYPHER_QUEUE_PREFIX": self.queue_prefix,
             "CYPHER_LOG_LEVEL": os.environ.get("CYPHER_LOG_LEVEL", "INFO"),
+            # Log lines reach the log files as they are written, not when a buffer fills.
+            "PYTHONUNBUFFERED": "1",
         }
         for s in SERVICES:
             env[f"CYPHER_{s.name.upper()}_ADDR"] = self.grpc_addr(s.name)
