@@ -18,6 +18,7 @@ from gateway.deps import (
 )
 from gateway.envelope import Envelope, ok
 from gateway.errors import ApiError
+from gateway.ratelimit import client_key, enforce
 from gateway.schemas import (
     LoginRequest,
     Me,
@@ -79,6 +80,9 @@ def _clear_cookies(response: JSONResponse, settings: GatewaySettings) -> None:
 async def login(
     body: LoginRequest, request: Request, session: DbSession, settings: Settings, tokens: Tokens
 ) -> JSONResponse:
+    # Counted per source address and account: guessing one account's password is slowed
+    # down without letting one noisy office (one NAT address) lock everybody else out.
+    await enforce(request, "login", f"{client_key(request)}|{body.email.strip().lower()}")
     now = tokens.clock.now()
     user = await identity.authenticate(
         session=session, email=body.email, password=body.password, totp_code=body.totp_code, now=now
@@ -160,8 +164,9 @@ async def me(session: DbSession, principal: SelfUser) -> JSONResponse:
     summary="New TOTP secret and backup codes (2FA is on only after /2fa/enable)",
 )
 async def setup_2fa(
-    session: DbSession, settings: Settings, tokens: Tokens, principal: SelfUser
+    request: Request, session: DbSession, settings: Settings, tokens: Tokens, principal: SelfUser
 ) -> JSONResponse:
+    await enforce(request, "2fa", client_key(request))
     user = await _me(session, principal)
     secret, uri, codes = await identity.setup_totp(
         session=session, user=user, settings=settings, now=tokens.clock.now()
@@ -172,8 +177,9 @@ async def setup_2fa(
 
 @router.post("/2fa/enable", response_model=Envelope[UserPublic], summary="Turn 2FA on with a code")
 async def enable_2fa(
-    body: TotpRequest, session: DbSession, tokens: Tokens, principal: SelfUser
+    body: TotpRequest, request: Request, session: DbSession, tokens: Tokens, principal: SelfUser
 ) -> JSONResponse:
+    await enforce(request, "2fa", client_key(request))
     user = await _me(session, principal)
     await identity.enable_totp(
         session=session, user=user, code=body.totp_code, now=tokens.clock.now()
@@ -188,8 +194,9 @@ async def enable_2fa(
     summary="Turn 2FA off (needs a current TOTP or backup code)",
 )
 async def disable_2fa(
-    body: TotpRequest, session: DbSession, tokens: Tokens, principal: SelfUser
+    body: TotpRequest, request: Request, session: DbSession, tokens: Tokens, principal: SelfUser
 ) -> JSONResponse:
+    await enforce(request, "2fa", client_key(request))
     user = await _me(session, principal)
     await identity.disable_totp(
         session=session, user=user, code=body.totp_code, now=tokens.clock.now()
