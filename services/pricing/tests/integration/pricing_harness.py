@@ -12,9 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import aio_pika
+import grpc
+import pytest
 from aio_pika.abc import AbstractIncomingMessage
-from cypher.pricing.v1 import pricing_pb2_grpc
+from cypher.common.v1 import money_pb2
+from cypher.pricing.v1 import pricing_pb2, pricing_pb2_grpc
 from cypher_runtime.clock import FixedClock
+from cypher_runtime.errors import RemoteError, error_from_rpc
 from cypher_runtime.grpc_client import make_channel
 from cypher_runtime.messaging.broker import declare_exchanges
 from cypher_runtime.messaging.consumer import decode
@@ -23,8 +27,11 @@ from cypher_testkit.broker import BrokerScope, delete_scope
 from cypher_testkit.polling import eventually
 from cypher_testkit.proxy import free_port
 from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 from pricing.main import MIGRATIONS, PricingApp, assemble
 from pricing.settings import PricingSettings
+
+pb = pricing_pb2
 
 DatabaseFactory = Callable[[str, Path | None], Awaitable[str]]
 
@@ -146,11 +153,63 @@ class Running:
         await eventually(probe, what=f"event {event_id} in the inbox")
 
 
+# -- helpers shared by the tests --------------------------------------------------------
+def money(amount: str, currency: str = "RON") -> money_pb2.Money:
+    return money_pb2.Money(amount=amount, currency=currency)
+
+
+def ts(value: object) -> Timestamp:
+    out = Timestamp()
+    out.FromDatetime(value)  # type: ignore[arg-type]
+    return out
+
+
+async def create(
+    pricing: Running,
+    sku: str = "LED-1",
+    *,
+    cost: str = "100",
+    margin: str = "35",
+    category: str = "bulbs",
+    currency: str = "RON",
+    vat: int = pb.VAT_CATEGORY_UNSPECIFIED,
+    supplier_id: str = "",
+    follows: bool = False,
+) -> pb.Product:
+    response = await pricing.stub.CreateProduct(
+        pb.CreateProductRequest(
+            sku=sku,
+            name=f"Bulb {sku}",
+            category=category,
+            unit="buc",
+            cost=money(cost, currency),
+            margin_pct=margin,
+            vat_category=vat,  # type: ignore[arg-type]
+            supplier_id=supplier_id,
+            follows_supplier_price=follows,
+        )
+    )
+    return response.product
+
+
+async def rpc_error(call: object) -> RemoteError:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call  # type: ignore[misc]
+    return error_from_rpc(caught.value)
+
+
 @asynccontextmanager
 async def running_service(
-    database_factory: DatabaseFactory, scope: BrokerScope, **overrides: Any
+    database_factory: DatabaseFactory,
+    scope: BrokerScope,
+    *,
+    database_url: str | None = None,
+    clock: FixedClock | None = None,
+    owns_scope: bool = True,
+    **overrides: Any,
 ) -> AsyncIterator[Running]:
-    url = await database_factory("pricing", MIGRATIONS)
+    """A running service; pass `database_url` (and `clock`) to run a second replica."""
+    url = database_url or await database_factory("pricing", MIGRATIONS)
     settings = PricingSettings(
         database_url=url,
         grpc_port=free_port(),
@@ -165,7 +224,7 @@ async def running_service(
         db_pool_size=5,
         **overrides,
     )
-    clock = FixedClock(START)
+    clock = clock or FixedClock(START)
     app = assemble(settings, queue_prefix=scope.queue_prefix, clock=clock)
 
     tap = EventTap()
@@ -198,4 +257,5 @@ async def running_service(
         await grpc_channel.close()
         await app.runtime.stop()
         await connection.close()
-        await delete_scope(scope, [c.queue_name for c in app.runtime.consumers])
+        if owns_scope:
+            await delete_scope(scope, [c.queue_name for c in app.runtime.consumers])

@@ -7,59 +7,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 import grpc
-import pytest
-from cypher.common.v1 import money_pb2, pagination_pb2
+from cypher.common.v1 import pagination_pb2
 from cypher.pricing.v1 import pricing_pb2
-from cypher_runtime.errors import RemoteError, error_from_rpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
-from services.pricing.tests.integration.pricing_harness import Running
+from services.pricing.tests.integration.pricing_harness import Running, create, money, rpc_error, ts
 
 pb = pricing_pb2
-
-
-def money(amount: str, currency: str = "RON") -> money_pb2.Money:
-    return money_pb2.Money(amount=amount, currency=currency)
-
-
-def ts(value: object) -> Timestamp:
-    out = Timestamp()
-    out.FromDatetime(value)  # type: ignore[arg-type]
-    return out
-
-
-async def create(
-    pricing: Running,
-    sku: str = "LED-1",
-    *,
-    cost: str = "100",
-    margin: str = "35",
-    category: str = "bulbs",
-    currency: str = "RON",
-    vat: int = pb.VAT_CATEGORY_UNSPECIFIED,
-    supplier_id: str = "",
-    follows: bool = False,
-) -> pb.Product:
-    response = await pricing.stub.CreateProduct(
-        pb.CreateProductRequest(
-            sku=sku,
-            name=f"Bulb {sku}",
-            category=category,
-            unit="buc",
-            cost=money(cost, currency),
-            margin_pct=margin,
-            vat_category=vat,  # type: ignore[arg-type]
-            supplier_id=supplier_id,
-            follows_supplier_price=follows,
-        )
-    )
-    return response.product
-
-
-async def rpc_error(call: object) -> RemoteError:
-    with pytest.raises(grpc.aio.AioRpcError) as caught:
-        await call  # type: ignore[misc]
-    return error_from_rpc(caught.value)
 
 
 async def test_create_and_get_product(pricing: Running) -> None:
