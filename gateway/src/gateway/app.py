@@ -21,7 +21,7 @@ from gateway.audit import AuditMiddleware
 from gateway.errors import install_error_handlers
 from gateway.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
 from gateway.ratelimit import RateLimiter, RateLimitMiddleware
-from gateway.routes import auth, inventory, operations, pricing, products, users
+from gateway.routes import auth, customers, inventory, operations, orders, pricing, products, users
 from gateway.security import TokenService
 from gateway.settings import GatewaySettings
 from gateway.upstreams import Upstreams
@@ -39,6 +39,8 @@ API_ROUTERS: list[APIRouter] = [
     products.router,
     pricing.router,
     inventory.router,
+    customers.router,
+    orders.router,
 ]
 
 # Paths under /api/v1 that need no authentication (everything else declares a permission).

@@ -59,6 +59,9 @@ _TABLE: dict[str, frozenset[Role]] = {
     "orders:fulfil": frozenset({WAREHOUSE}),
     # money statuses: INVOICED, PAID, proforma
     "orders:money": frozenset({FINANCE}),
+    # POST /orders/{id}/status: anyone who may set some status; the route then checks
+    # the permission of the target status (orders:fulfil / orders:money / orders:write)
+    "orders:status": frozenset({SALES, WAREHOUSE, FINANCE}),
     # quotations
     "quotations:read": frozenset({SALES, USER}),
     "quotations:write": frozenset({SALES}),

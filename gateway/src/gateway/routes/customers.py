@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import grpc
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
-from google.protobuf.timestamp_pb2 import Timestamp
-from pydantic import BaseModel, ConfigDict, Field
-
 from cypher.common.v1 import address_pb2, pagination_pb2
 from cypher.orders.v1 import orders_pb2, orders_pb2_grpc
 from cypher.pricing.v1 import pricing_pb2
 from cypher_runtime.errors import error_from_rpc
 from cypher_runtime.grpc_client import call
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from google.protobuf.timestamp_pb2 import Timestamp
+from pydantic import BaseModel, ConfigDict, Field
+
 from gateway.catalog import customer_tier_view
 from gateway.deps import DEFAULT_LIMIT, Cursor, Limit, PricingStub, Settings, require
 from gateway.envelope import Envelope, ok
@@ -34,7 +34,14 @@ DEGRADABLE = frozenset(
 )
 
 
-def orders_stub(request: Request) -> orders_pb2_grpc.OrdersServiceAsyncStub:
+# The *AsyncStub class exists only in the type stubs (see gateway.deps).
+if TYPE_CHECKING:
+    OrdersAsync = orders_pb2_grpc.OrdersServiceAsyncStub
+else:
+    OrdersAsync = orders_pb2_grpc.OrdersServiceStub
+
+
+def orders_stub(request: Request) -> OrdersAsync:
     return request.app.state.upstreams.stub(  # type: ignore[no-any-return]
         "orders", orders_pb2_grpc.OrdersServiceStub
     )
@@ -57,7 +64,9 @@ class CustomerCreate(Strict):
     name: str = Field(min_length=1, max_length=200)
     email: str = Field(min_length=3, max_length=254)
     company: str | None = Field(default=None, max_length=200)
-    vat_code: str | None = Field(default=None, max_length=20, description="Romanian CUI, optional RO prefix")
+    vat_code: str | None = Field(
+        default=None, max_length=20, description="Romanian CUI, optional RO prefix"
+    )
     address: AddressIn | None = None
     phone: str | None = Field(default=None, max_length=30)
 
@@ -105,7 +114,7 @@ def customer_view(c: orders_pb2.Customer) -> dict[str, Any]:
     }
 
 
-OrdersStub = Annotated[orders_pb2_grpc.OrdersServiceAsyncStub, __import__("fastapi").Depends(orders_stub)]
+OrdersStub = Annotated[OrdersAsync, Depends(orders_stub)]
 
 
 @router.post(
@@ -154,7 +163,9 @@ async def list_customers(
         timeout=settings.upstream_timeout_seconds,
         idempotent=True,
     )
-    return ok([customer_view(c) for c in reply.customers], next_cursor=reply.page.next_cursor or None)
+    return ok(
+        [customer_view(c) for c in reply.customers], next_cursor=reply.page.next_cursor or None
+    )
 
 
 @router.get(
@@ -192,7 +203,7 @@ async def get_customer(
     else:
         ct = customer_tier_view(tier.customer_tier)
         view.update({"tier": ct["tier"], "monthly_spend": ct["monthly_spend"], "tier_details": ct})
-    return ok(view, **({"degraded": notes} if notes else {}))
+    return ok(view, degraded=notes) if notes else ok(view)
 
 
 @router.patch("/customers/{customer_id}", response_model=View, summary="Update a customer")
@@ -211,7 +222,7 @@ async def update_customer(
         if value is not None:
             setattr(request, name, value)
     if body.address is not None:
-        request.address.CopyFrom(address_to_proto(body.address))
+        request.address.CopyFrom(address_pb2.Address(**body.address.model_dump()))
     reply = await call(
         orders.UpdateCustomer, request, timeout=settings.upstream_timeout_seconds, idempotent=False
     )
