@@ -15,8 +15,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Annotated, Any
 
+from cypher.integration.v1 import integration_pb2_grpc
 from cypher.inventory.v1 import inventory_pb2_grpc
+from cypher.orders.v1 import orders_pb2_grpc
 from cypher.pricing.v1 import pricing_pb2_grpc
+from cypher.quotations.v1 import quotations_pb2_grpc
 from cypher.suppliers.v1 import suppliers_pb2_grpc
 from cypher_runtime.context import actor_var
 from cypher_runtime.db import Database
@@ -143,16 +146,23 @@ def require(permission: str) -> Any:
 
 # --- upstream stubs (built once per process, see Upstreams.stub) ------------------------
 
-# The *AsyncStub classes exist only in the type stubs; at run time the plain stub class
-# built on an aio channel is the async stub.
+# The *AsyncStub classes exist only in the type stubs (.pyi); at run time the plain stub
+# class built on an aio channel is the async stub. Annotations FastAPI evaluates must use
+# these aliases, never `*_pb2_grpc.*AsyncStub` directly (AttributeError at import).
 if TYPE_CHECKING:
     PricingAsync = pricing_pb2_grpc.PricingServiceAsyncStub
     InventoryAsync = inventory_pb2_grpc.InventoryServiceAsyncStub
     SuppliersAsync = suppliers_pb2_grpc.SuppliersServiceAsyncStub
+    OrdersAsync = orders_pb2_grpc.OrdersServiceAsyncStub
+    QuotationsAsync = quotations_pb2_grpc.QuotationsServiceAsyncStub
+    IntegrationAsync = integration_pb2_grpc.IntegrationServiceAsyncStub
 else:
     PricingAsync = pricing_pb2_grpc.PricingServiceStub
     InventoryAsync = inventory_pb2_grpc.InventoryServiceStub
     SuppliersAsync = suppliers_pb2_grpc.SuppliersServiceStub
+    OrdersAsync = orders_pb2_grpc.OrdersServiceStub
+    QuotationsAsync = quotations_pb2_grpc.QuotationsServiceStub
+    IntegrationAsync = integration_pb2_grpc.IntegrationServiceStub
 
 
 def pricing_stub(request: Request) -> PricingAsync:
@@ -173,6 +183,27 @@ def suppliers_stub(request: Request) -> SuppliersAsync:
     )
 
 
+def orders_stub(request: Request) -> OrdersAsync:
+    return request.app.state.upstreams.stub(  # type: ignore[no-any-return]
+        "orders", orders_pb2_grpc.OrdersServiceStub
+    )
+
+
+def quotations_stub(request: Request) -> QuotationsAsync:
+    return request.app.state.upstreams.stub(  # type: ignore[no-any-return]
+        "quotations", quotations_pb2_grpc.QuotationsServiceStub
+    )
+
+
+def integration_stub(request: Request) -> IntegrationAsync:
+    return request.app.state.upstreams.stub(  # type: ignore[no-any-return]
+        "integration", integration_pb2_grpc.IntegrationServiceStub
+    )
+
+
 PricingStub = Annotated[PricingAsync, Depends(pricing_stub)]
 InventoryStub = Annotated[InventoryAsync, Depends(inventory_stub)]
 SuppliersStub = Annotated[SuppliersAsync, Depends(suppliers_stub)]
+OrdersStub = Annotated[OrdersAsync, Depends(orders_stub)]
+QuotationsStub = Annotated[QuotationsAsync, Depends(quotations_stub)]
+IntegrationStub = Annotated[IntegrationAsync, Depends(integration_stub)]
