@@ -21,6 +21,9 @@ import uuid
 from pathlib import Path
 
 import aio_pika
+from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy import text
+
 from cypher.orders.v1 import events_pb2
 from cypher_runtime.db import Database, UnitOfWork
 from cypher_runtime.messaging.broker import Broker
@@ -31,8 +34,6 @@ from cypher_runtime.messaging.relay import OutboxRelay
 from cypher_testkit.broker import delete_scope, new_scope
 from cypher_testkit.databases import create_database, drop_database
 from cypher_testkit.infra import amqp_url
-from google.protobuf.timestamp_pb2 import Timestamp
-from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).parent))
 from machine import describe, percentile

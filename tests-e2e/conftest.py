@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest_asyncio
+
 from cypher_testkit.infra import amqp_url, postgres_admin_url
 from cypher_testkit.stack import LocalStack, StackConfig
 

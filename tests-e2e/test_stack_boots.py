@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+
 from cypher_testkit.polling import eventually
 from cypher_testkit.stack import SERVICES, LocalStack
 

@@ -7,6 +7,7 @@ import json
 import secrets
 
 import httpx
+
 from cypher_testkit.polling import eventually
 from cypher_testkit.stack import LocalStack
 

@@ -8,9 +8,7 @@ import re
 from collections.abc import Iterator
 from types import ModuleType
 
-import cypher
 import pytest
-from cypher.common.v1 import options_pb2
 from google.protobuf import descriptor_pb2, message_factory
 from google.protobuf.descriptor import (
     Descriptor,
@@ -20,6 +18,9 @@ from google.protobuf.descriptor import (
     ServiceDescriptor,
 )
 from google.protobuf.message import Message
+
+import cypher
+from cypher.common.v1 import options_pb2
 
 DOMAINS = ("pricing", "inventory", "orders", "quotations", "suppliers", "integration")
 

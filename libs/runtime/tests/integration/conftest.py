@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest_asyncio
+
 from cypher_runtime.db import Database
 from cypher_runtime.messaging.broker import Broker
 from cypher_runtime.messaging.consumer import InboxConsumer, Subscription

@@ -6,11 +6,12 @@ from __future__ import annotations
 import asyncio
 import os
 
+from spine import CONFIRMED, apply_confirmed  # type: ignore[import-not-found]
+
 from cypher_runtime.db import Database
 from cypher_runtime.messaging.broker import Broker
 from cypher_runtime.messaging.consumer import InboxConsumer, Subscription
 from cypher_runtime.messaging.envelope import ReceivedEvent
-from spine import CONFIRMED, apply_confirmed  # type: ignore[import-not-found]
 
 
 async def die(_: ReceivedEvent) -> None:

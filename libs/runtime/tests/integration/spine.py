@@ -7,12 +7,13 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
+from sqlalchemy import text
+
 from cypher.common.v1 import money_pb2
 from cypher.orders.v1 import events_pb2
 from cypher_runtime.db import Database, UnitOfWork
 from cypher_runtime.messaging.envelope import Event, ReceivedEvent
 from cypher_runtime.messaging.outbox_store import messaging_metadata
-from sqlalchemy import text
 
 CONFIRMED = "orders.order.confirmed.v1"
 POISON_ORDER = "poison"

@@ -9,11 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy import text
+
 from cypher_runtime.metrics import EVENTS_CONSUMED, OUTBOX_FAILURES
 from cypher_testkit.broker import queue_depth
 from cypher_testkit.polling import eventually
 from cypher_testkit.proxy import TcpProxy
-from sqlalchemy import text
 
 from .conftest import Spine
 from .spine import CONFIRMED, POISON_ORDER, effect_counts, place_order, unpublished

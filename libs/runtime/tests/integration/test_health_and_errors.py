@@ -11,6 +11,8 @@ import grpc
 import httpx
 import pytest
 import pytest_asyncio
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
 from cypher.pricing.v1 import pricing_pb2, pricing_pb2_grpc
 from cypher_runtime.app import Runtime
 from cypher_runtime.errors import DomainError, ErrorKind, ValidationFailed, error_from_rpc
@@ -19,7 +21,6 @@ from cypher_runtime.settings import ServiceSettings
 from cypher_testkit.broker import BrokerScope
 from cypher_testkit.polling import eventually
 from cypher_testkit.proxy import TcpProxy, free_port
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 
 class OutOfStock(DomainError):

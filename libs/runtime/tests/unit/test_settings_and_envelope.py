@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import grpc
 import pytest
+
 from cypher.orders.v1 import events_pb2 as order_events
 from cypher.pricing.v1 import events_pb2 as pricing_events
 from cypher_runtime.errors import DETAILS_KEY, ErrorKind, NotFound, error_from_rpc, to_grpc_status

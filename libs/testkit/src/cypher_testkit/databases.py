@@ -7,8 +7,8 @@ import uuid
 from pathlib import Path
 
 import asyncpg
-from cypher_runtime.migrations import migrate
 
+from cypher_runtime.migrations import migrate
 from cypher_testkit.infra import asyncpg_url, postgres_admin_url, with_database
 
 

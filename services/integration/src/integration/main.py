@@ -5,7 +5,6 @@ from pathlib import Path
 from cypher.integration.v1 import integration_pb2, integration_pb2_grpc
 from cypher_runtime.app import Runtime
 from cypher_runtime.cli import run_cli
-
 from integration.settings import IntegrationSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -25,4 +24,6 @@ def build(settings: IntegrationSettings) -> Runtime:
 
 
 def cli() -> None:
-    run_cli(name="integration", settings_cls=IntegrationSettings, build=build, migrations_dir=MIGRATIONS)
+    run_cli(
+        name="integration", settings_cls=IntegrationSettings, build=build, migrations_dir=MIGRATIONS
+    )

@@ -6,7 +6,9 @@ from cypher_runtime.settings import ServiceSettings
 
 
 class IntegrationSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="INTEGRATION_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="INTEGRATION_", extra="ignore", populate_by_name=True
+    )
 
     database_url: str = "postgresql+asyncpg://cypher_integration@127.0.0.1:5432/cypher_integration"
     grpc_port: int = 50056

@@ -5,7 +5,6 @@ from pathlib import Path
 from cypher.quotations.v1 import quotations_pb2, quotations_pb2_grpc
 from cypher_runtime.app import Runtime
 from cypher_runtime.cli import run_cli
-
 from quotations.settings import QuotationsSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -25,4 +24,6 @@ def build(settings: QuotationsSettings) -> Runtime:
 
 
 def cli() -> None:
-    run_cli(name="quotations", settings_cls=QuotationsSettings, build=build, migrations_dir=MIGRATIONS)
+    run_cli(
+        name="quotations", settings_cls=QuotationsSettings, build=build, migrations_dir=MIGRATIONS
+    )

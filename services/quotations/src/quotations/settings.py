@@ -6,7 +6,9 @@ from cypher_runtime.settings import ServiceSettings
 
 
 class QuotationsSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="QUOTATIONS_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="QUOTATIONS_", extra="ignore", populate_by_name=True
+    )
 
     database_url: str = "postgresql+asyncpg://cypher_quotations@127.0.0.1:5432/cypher_quotations"
     grpc_port: int = 50054

@@ -5,7 +5,6 @@ from pathlib import Path
 from cypher.suppliers.v1 import suppliers_pb2, suppliers_pb2_grpc
 from cypher_runtime.app import Runtime
 from cypher_runtime.cli import run_cli
-
 from suppliers.settings import SuppliersSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -25,4 +24,6 @@ def build(settings: SuppliersSettings) -> Runtime:
 
 
 def cli() -> None:
-    run_cli(name="suppliers", settings_cls=SuppliersSettings, build=build, migrations_dir=MIGRATIONS)
+    run_cli(
+        name="suppliers", settings_cls=SuppliersSettings, build=build, migrations_dir=MIGRATIONS
+    )

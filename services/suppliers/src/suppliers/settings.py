@@ -6,7 +6,9 @@ from cypher_runtime.settings import ServiceSettings
 
 
 class SuppliersSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="SUPPLIERS_", extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix="SUPPLIERS_", extra="ignore", populate_by_name=True
+    )
 
     database_url: str = "postgresql+asyncpg://cypher_suppliers@127.0.0.1:5432/cypher_suppliers"
     grpc_port: int = 50055
