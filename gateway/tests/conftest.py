@@ -17,12 +17,13 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from fastapi import FastAPI
+
 from cypher_runtime.clock import FixedClock
 from cypher_testkit.broker import new_scope
 from cypher_testkit.databases import drop_database, migrated_database
 from cypher_testkit.infra import amqp_url
 from cypher_testkit.proxy import free_port
-from fastapi import FastAPI
 from gateway.app import create_app
 from gateway.main import MIGRATIONS
 from gateway.settings import GatewaySettings

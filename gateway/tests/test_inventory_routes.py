@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
+
 from cypher_runtime.clock import FixedClock
 from cypher_testkit.broker import BrokerScope, delete_scope
 from cypher_testkit.infra import amqp_url

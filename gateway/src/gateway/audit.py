@@ -8,12 +8,12 @@ import json
 import logging
 from typing import Any
 
-from cypher_runtime.clock import Clock
-from cypher_runtime.context import current_request_id
-from cypher_runtime.db import Database
 from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cypher_runtime.clock import Clock
+from cypher_runtime.context import current_request_id
+from cypher_runtime.db import Database
 from gateway.deps import resolve_principal
 from gateway.tables import AuditEntry
 

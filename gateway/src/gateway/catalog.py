@@ -11,10 +11,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from cypher.common.v1 import money_pb2
-from cypher.pricing.v1 import pricing_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from cypher.common.v1 import money_pb2
+from cypher.pricing.v1 import pricing_pb2
 
 TierName = Literal["STANDARD", "TIER_1", "TIER_2", "TIER_3"]
 VatCategoryName = Literal["STANDARD", "REDUCED", "SUPER_REDUCED", "EXEMPT"]

@@ -15,6 +15,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Annotated, Any
 
+from fastapi import Depends, Query, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from cypher.integration.v1 import integration_pb2_grpc
 from cypher.inventory.v1 import inventory_pb2_grpc
 from cypher.orders.v1 import orders_pb2_grpc
@@ -23,9 +26,6 @@ from cypher.quotations.v1 import quotations_pb2_grpc
 from cypher.suppliers.v1 import suppliers_pb2_grpc
 from cypher_runtime.context import actor_var
 from cypher_runtime.db import Database
-from fastapi import Depends, Query, Request
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from gateway import rbac
 from gateway.errors import ApiError
 from gateway.security import InvalidToken, Principal, TokenService

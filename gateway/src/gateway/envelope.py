@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Generic, TypeVar
 
-from cypher_runtime.context import current_request_id
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+
+from cypher_runtime.context import current_request_id
 
 T = TypeVar("T")
 

@@ -6,12 +6,12 @@ import logging
 from typing import Any
 
 import grpc
-from cypher_runtime.errors import error_from_rpc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from cypher_runtime.errors import error_from_rpc
 from gateway.envelope import fail
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import grpc
-from cypher_runtime.db import Database
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -30,6 +29,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 
+from cypher_runtime.db import Database
 from gateway.deps import get_database, resolve_principal
 from gateway.envelope import fail
 from gateway.errors import ApiError, rpc_error_response

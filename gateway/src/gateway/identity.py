@@ -12,12 +12,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cypher_runtime.db import Database
 from sqlalchemy import func, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from cypher_runtime.db import Database
 from gateway import security
 from gateway.errors import ApiError
 from gateway.rbac import Role

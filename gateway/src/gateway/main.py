@@ -7,11 +7,11 @@ import logging
 from pathlib import Path
 
 import uvicorn
+
 from cypher_runtime.logs import configure_logging
 from cypher_runtime.migrations import migrate
 from cypher_runtime.settings import load_settings
 from cypher_runtime.tracing import configure_tracing, instrument_libraries
-
 from gateway.app import create_app
 from gateway.settings import GatewaySettings
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 import time
 
-from cypher_runtime.context import new_request_id, request_id_var
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cypher_runtime.context import new_request_id, request_id_var
 
 HTTP_REQUESTS = Counter(
     "cypher_http_requests_total", "Gateway HTTP requests", ["method", "route", "status"]

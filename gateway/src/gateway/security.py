@@ -15,6 +15,7 @@ import jwt
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
 from cypher_runtime.clock import Clock, SystemClock
 
 JWT_ALGORITHM = "HS256"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from cypher_runtime.settings import Environment, common
 from limits import parse_many
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cypher_runtime.settings import Environment, common
 
 DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"
 

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import grpc
-from cypher_runtime.grpc_client import make_channel
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from cypher_runtime.grpc_client import make_channel
 from gateway.settings import GatewaySettings
 
 S = TypeVar("S")

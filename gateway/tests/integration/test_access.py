@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
-from gateway.app import PUBLIC_API_PATHS
-from gateway.deps import PermissionCheck
 
 from gateway import rbac
+from gateway.app import PUBLIC_API_PATHS
+from gateway.deps import PermissionCheck
 
 from ..conftest import Gateway
 

@@ -6,9 +6,10 @@ from datetime import timedelta
 
 import jwt
 import pytest
-from gateway.security import totp_now
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from gateway.security import totp_now
 
 from ..conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, TEST_SECRET, Gateway
 

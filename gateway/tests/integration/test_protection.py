@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from cypher_runtime.clock import FixedClock
-from gateway.settings import GatewaySettings
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
+
+from cypher_runtime.clock import FixedClock
+from gateway.settings import GatewaySettings
 
 from ..conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, Gateway, start_gateway
 

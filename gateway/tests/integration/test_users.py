@@ -6,13 +6,13 @@ import asyncio
 import uuid
 
 import pytest
-from cypher_runtime.clock import FixedClock
-from cypher_runtime.db import Database
-from gateway.settings import GatewaySettings
-from gateway.tables import User
 from sqlalchemy import func, select
 
+from cypher_runtime.clock import FixedClock
+from cypher_runtime.db import Database
 from gateway import identity
+from gateway.settings import GatewaySettings
+from gateway.tables import User
 
 from ..conftest import ADMIN_EMAIL, PASSWORD, Gateway
 

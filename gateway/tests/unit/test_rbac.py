@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from gateway.rbac import Role
 
 from gateway import rbac
+from gateway.rbac import Role
 
 
 def test_admin_holds_every_permission() -> None:

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
-from cypher_runtime.clock import FixedClock
 
+from cypher_runtime.clock import FixedClock
 from gateway import security
 
 SECRET = "unit-test-secret-" + "y" * 32

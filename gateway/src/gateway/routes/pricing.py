@@ -7,12 +7,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from cypher.common.v1 import pagination_pb2
-from cypher.pricing.v1 import pricing_pb2
-from cypher_runtime.grpc_client import call
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 
+from cypher.common.v1 import pagination_pb2
+from cypher.pricing.v1 import pricing_pb2
+from cypher_runtime.grpc_client import call
 from gateway.catalog import (
     PromotionCreate,
     PromotionEnd,

@@ -13,14 +13,14 @@ from collections.abc import Awaitable
 from typing import Annotated, Any, TypeVar
 
 import grpc
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
 from cypher.common.v1 import pagination_pb2
 from cypher.inventory.v1 import inventory_pb2
 from cypher.pricing.v1 import pricing_pb2
 from cypher.suppliers.v1 import suppliers_pb2
 from cypher_runtime.grpc_client import call
-from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
-
 from gateway.catalog import (
     ProductCreate,
     ProductUpdate,
