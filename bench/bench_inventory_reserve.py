@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
+
 from cypher.inventory.v1 import inventory_pb2 as pb
 from cypher.inventory.v1 import inventory_pb2_grpc
 from cypher_runtime.grpc_client import make_channel

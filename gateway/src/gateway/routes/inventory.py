@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Annotated, Any
 
-from cypher.common.v1 import pagination_pb2
-from cypher.inventory.v1 import inventory_pb2
-from cypher_runtime.grpc_client import call
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from cypher.common.v1 import pagination_pb2
+from cypher.inventory.v1 import inventory_pb2
+from cypher_runtime.grpc_client import call
 from gateway.catalog import Sku
 from gateway.deps import DEFAULT_LIMIT, Cursor, InventoryStub, Limit, Settings, require
 from gateway.envelope import Envelope, ok

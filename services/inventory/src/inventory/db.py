@@ -343,15 +343,23 @@ async def lock_next_due(session: AsyncSession, now: datetime) -> Reservation | N
     return found[0] if found else None
 
 
-async def save_reservation(session: AsyncSession, res: Reservation, now: datetime) -> None:
+async def save_reservation(
+    session: AsyncSession, res: Reservation, now: datetime, *, just_claimed: bool = False
+) -> None:
+    """Write the reservation's state; `just_claimed` skips the row itself (the claim
+    inserted it as it is), leaving only its allocations and backorders."""
     rid = uuid.UUID(res.id)
-    await session.execute(
-        update(reservations)
-        .where(reservations.c.id == rid)
-        .values(
-            status=res.status.value, expires_at=res.expires_at, version=res.version, updated_at=now
+    if not just_claimed:
+        await session.execute(
+            update(reservations)
+            .where(reservations.c.id == rid)
+            .values(
+                status=res.status.value,
+                expires_at=res.expires_at,
+                version=res.version,
+                updated_at=now,
+            )
         )
-    )
     if res.allocations:
         stmt = insert(reservation_allocations).values(
             [

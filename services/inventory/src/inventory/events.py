@@ -11,7 +11,6 @@ from cypher.suppliers.v1 import events_pb2 as supplier_events
 from cypher_runtime.db import UnitOfWork
 from cypher_runtime.messaging.consumer import Subscription
 from cypher_runtime.messaging.envelope import ReceivedEvent, event_type_of
-
 from inventory.domain import Line, ReleaseReason
 from inventory.service import Inventory, Receipt
 

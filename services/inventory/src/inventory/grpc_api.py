@@ -1,7 +1,6 @@
 """The InventoryService servicer: proto → use case arguments → proto. Thin on purpose;
 errors are DomainErrors that the runtime's interceptor maps to status codes."""
 
-
 from __future__ import annotations
 
 import base64
@@ -11,8 +10,7 @@ from typing import Any
 from cypher.common.v1 import pagination_pb2
 from cypher.inventory.v1 import inventory_pb2 as pb
 from cypher.inventory.v1 import inventory_pb2_grpc
-
-from inventory.domain import Line
+from inventory.domain import Line, ReleaseReason
 from inventory.errors import ValidationFailed
 from inventory.service import Inventory, SkuStock
 from inventory.wire import KINDS_OF_TYPE, RELEASE_REASON_OF, reservation_pb, timestamp, warehouse_pb
@@ -84,7 +82,9 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
 
     async def Release(self, request: pb.ReleaseRequest, context: Context) -> pb.ReleaseResponse:
         result = await self.inventory.release(
-            request.order_id, RELEASE_REASON_OF[request.reason], request.reason_detail
+            request.order_id,
+            RELEASE_REASON_OF.get(request.reason, ReleaseReason.UNSPECIFIED),
+            request.reason_detail,
         )
         return pb.ReleaseResponse(
             reservation=reservation_pb(result.reservation) if result.reservation else None,

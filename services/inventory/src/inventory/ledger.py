@@ -13,14 +13,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from sqlalchemy import select, text, update
+from sqlalchemy.dialects.postgresql import insert
+
 from cypher.inventory.v1 import events_pb2, inventory_pb2
 from cypher_runtime.context import current_actor
 from cypher_runtime.db import UnitOfWork
 from cypher_runtime.messaging.envelope import Event
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert
-
-from inventory.db import movements, skus, stock
+from inventory.db import skus, stock
 from inventory.domain import (
     MovementKind,
     StockLevel,
@@ -28,6 +28,37 @@ from inventory.domain import (
 )
 from inventory.errors import InsufficientStock, NegativeStock, UnknownSku
 from inventory.wire import MOVEMENT_TYPE, timestamp
+
+# The stock row, the sku's version and the ledger row in one statement. Every CTE runs
+# on the same snapshot, so `k` and `m` are tied to `s` having matched: when the
+# conditions refuse the change, nothing at all is written and no row comes back.
+CHANGE_SQL = text(
+    """
+    WITH s AS (
+        UPDATE stock
+        SET on_hand = on_hand + :dh, reserved = reserved + :dr,
+            version = version + 1, updated_at = :now
+        WHERE sku = :sku AND warehouse = :wh
+          AND reserved + :dr >= 0 AND on_hand + :dh >= reserved + :dr
+        RETURNING on_hand, reserved, version, low_stock_threshold, low_stock_armed
+    ), k AS (
+        UPDATE skus SET version = version + 1
+        WHERE sku = :sku AND EXISTS (SELECT 1 FROM s)
+        RETURNING version
+    ), m AS (
+        INSERT INTO movements (sku, warehouse, kind, on_hand_delta, reserved_delta,
+                               on_hand_after, reserved_after, reason, reference, actor,
+                               occurred_at)
+        SELECT :sku, :wh, :kind, :dh, :dr, s.on_hand, s.reserved, :reason, :reference,
+               :actor, :now
+        FROM s
+        RETURNING id
+    )
+    SELECT s.on_hand, s.reserved, s.version, s.low_stock_threshold, s.low_stock_armed,
+           k.version AS sku_version, m.id AS movement_id
+    FROM s, k, m
+    """
+)
 
 
 @dataclass(frozen=True)
@@ -101,7 +132,6 @@ class StockSession:
         self.default_threshold = default_threshold
         self.rows: dict[tuple[str, str], Row] = {}
         self.versions: dict[str, int] = {}
-        self._dirty: set[str] = set()
 
     # -- locks and reads -----------------------------------------------------------------
     async def lock(self, wanted: Iterable[str], *, create: bool = False) -> None:
@@ -200,29 +230,24 @@ class StockSession:
         """Apply one change. The conditional UPDATE refuses anything that would make
         on_hand, reserved or available negative, even if a caller's check were wrong."""
         await self.ensure_row(sku, warehouse)
-        session = self.uow.session
+        actor = current_actor()
+        # One round trip: the stock row, the sku version and the ledger row change
+        # together, or (a condition is false → no row) not at all.
+        conn = await self.uow.session.connection()
         updated = (
-            await session.execute(
-                update(stock)
-                .where(
-                    stock.c.sku == sku,
-                    stock.c.warehouse == warehouse,
-                    stock.c.reserved + reserved_delta >= 0,
-                    stock.c.on_hand + on_hand_delta >= stock.c.reserved + reserved_delta,
-                )
-                .values(
-                    on_hand=stock.c.on_hand + on_hand_delta,
-                    reserved=stock.c.reserved + reserved_delta,
-                    version=stock.c.version + 1,
-                    updated_at=self.now,
-                )
-                .returning(
-                    stock.c.on_hand,
-                    stock.c.reserved,
-                    stock.c.version,
-                    stock.c.low_stock_threshold,
-                    stock.c.low_stock_armed,
-                )
+            await conn.execute(
+                CHANGE_SQL,
+                {
+                    "sku": sku,
+                    "wh": warehouse,
+                    "dh": on_hand_delta,
+                    "dr": reserved_delta,
+                    "kind": kind.value,
+                    "reason": reason,
+                    "reference": reference,
+                    "actor": actor,
+                    "now": self.now,
+                },
             )
         ).first()
         if updated is None:
@@ -233,28 +258,8 @@ class StockSession:
         level = StockLevel(
             sku, warehouse, updated.on_hand, updated.reserved, updated.low_stock_threshold
         )
-        actor = current_actor()
-        movement_id = (
-            await session.execute(
-                insert(movements)
-                .values(
-                    sku=sku,
-                    warehouse=warehouse,
-                    kind=kind.value,
-                    on_hand_delta=on_hand_delta,
-                    reserved_delta=reserved_delta,
-                    on_hand_after=level.on_hand,
-                    reserved_after=level.reserved,
-                    reason=reason,
-                    reference=reference,
-                    actor=actor,
-                    occurred_at=self.now,
-                )
-                .returning(movements.c.id)
-            )
-        ).scalar_one()
-        self.versions[sku] += 1
-        self._dirty.add(sku)
+        movement_id = int(updated.movement_id)
+        self.versions[sku] = int(updated.sku_version)
         self.rows[(sku, warehouse)] = Row(
             level, bool(updated.low_stock_armed), int(updated.version), self.now
         )
@@ -338,15 +343,3 @@ class StockSession:
                 )
             )
         return step.armed
-
-    async def finish(self) -> None:
-        """Store the per-sku versions handed out; call before the unit of work commits."""
-        if not self._dirty:
-            return
-        await self.uow.session.execute(
-            update(skus)
-            .where(skus.c.sku == bindparam("b_sku"))
-            .values(version=bindparam("b_version")),
-            [{"b_sku": s, "b_version": self.versions[s]} for s in sorted(self._dirty)],
-        )
-        self._dirty.clear()

@@ -16,7 +16,6 @@ from cypher_runtime.cli import run_cli
 from cypher_runtime.clock import Clock, SystemClock
 from cypher_runtime.db import Database
 from cypher_runtime.settings import load_settings
-
 from inventory.events import EventHandlers
 from inventory.grpc_api import InventoryServicer
 from inventory.service import Inventory, Policy, ReconcileReport

@@ -9,12 +9,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import func, literal, select, text, tuple_
+
 from cypher.inventory.v1 import events_pb2, inventory_pb2
 from cypher_runtime.clock import Clock
 from cypher_runtime.db import Database, UnitOfWork
 from cypher_runtime.messaging.envelope import Event
-from sqlalchemy import func, literal, select, text, tuple_
-
 from inventory import db as tables
 from inventory.domain import (
     DEFAULT_BACKORDER_LEAD,
@@ -358,8 +358,7 @@ class Inventory:
                 await tables.add_backorder(
                     uow.session, res, sku=sku, quantity=missing, expected=expected, now=now
                 )
-            await tables.save_reservation(uow.session, res, now)
-            await ledger.finish()
+            await tables.save_reservation(uow.session, res, now, just_claimed=True)
             self._publish_reserved(uow, res, now)
             if res.backorders:
                 uow.publish(
@@ -455,7 +454,6 @@ class Inventory:
                 reference=res.order_id,
             )
         await tables.save_reservation(uow.session, res, now)
-        await ledger.finish()
         res.updated_at = now
         uow.publish(
             Event(
@@ -513,7 +511,6 @@ class Inventory:
             for a in shipped
         ]
         await tables.save_reservation(uow.session, res, now)
-        await ledger.finish()
         res.updated_at = now
         return CommitResult(res, moved)
 
@@ -629,7 +626,6 @@ class Inventory:
             await tables.save_reservation(uow.session, res, now)
             res.updated_at = now
             self._publish_reserved(uow, res, now)
-        await ledger.finish()
         return [StockChange(ledger.view(r.sku, r.warehouse), m) for r, m in booked]
 
     async def adjust(self, *, sku: str, warehouse: str, delta: int, reason: str) -> StockChange:
@@ -649,7 +645,6 @@ class Inventory:
             movement = await ledger.change(
                 sku, warehouse, MovementKind.ADJUSTMENT, on_hand_delta=delta, reason=reason
             )
-            await ledger.finish()
             view = ledger.view(sku, warehouse)
             await uow.commit()
         return StockChange(view, movement)
@@ -689,7 +684,6 @@ class Inventory:
                 reason=reason.strip() or "transfer",
                 reference=reference,
             )
-            await ledger.finish()
             result = TransferResult(
                 ledger.view(sku, source_code), ledger.view(sku, target_code), [out, into]
             )
@@ -730,7 +724,6 @@ class Inventory:
             )
             for a in targets
         ]
-        await ledger.finish()
         return moved
 
     # -- reconciliation ---------------------------------------------------------------------

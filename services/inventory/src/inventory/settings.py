@@ -12,9 +12,10 @@
 | `INVENTORY_WAREHOUSES` | `A:HQ:1,B:Warehouse B:2,C:Warehouse C:3` | seed migration only |
 """
 
-from cypher_runtime.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
+from cypher_runtime.settings import ServiceSettings
 
 
 class InventorySettings(ServiceSettings):

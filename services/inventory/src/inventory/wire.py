@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from cypher.inventory.v1 import inventory_pb2 as pb
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from cypher.inventory.v1 import inventory_pb2 as pb
 from inventory.domain import MovementKind, ReleaseReason, Reservation, ReservationStatus, Warehouse
 
 RESERVATION_STATUS: dict[ReservationStatus, pb.ReservationStatus.ValueType] = {

@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 
 import aio_pika
 import asyncpg
+from google.protobuf.message import Message
+
 from cypher.inventory.v1 import inventory_pb2 as pb
 from cypher.inventory.v1 import inventory_pb2_grpc
 from cypher_runtime.app import Runtime
@@ -25,12 +27,12 @@ from cypher_testkit.broker import BrokerScope, delete_scope
 from cypher_testkit.infra import amqp_url
 from cypher_testkit.polling import eventually
 from cypher_testkit.proxy import free_port
-from google.protobuf.message import Message
 from inventory.main import MIGRATIONS, assemble
 from inventory.service import Inventory
 from inventory.settings import InventorySettings
 
 M = TypeVar("M", bound=Message)
+BROKER_TIMEOUT = 30.0
 DatabaseFactory = Callable[[str, Path | None], Awaitable[str]]
 
 
@@ -172,14 +174,15 @@ async def running_service(
     )
     clock = FixedClock(datetime.now(UTC))
     runtime, inventory = assemble(settings, clock=clock, queue_prefix=broker_scope.queue_prefix)
-    publisher = await aio_pika.connect_robust(amqp_url())
+    # Bounded: a broker that accepts TCP but never answers must fail the test, not hang it.
+    publisher = await asyncio.wait_for(aio_pika.connect_robust(amqp_url()), BROKER_TIMEOUT)
     tap = EventTap()
     await runtime.start()
     channel = make_channel(f"127.0.0.1:{settings.grpc_port}")
     try:
         consumer = runtime.consumers[0]
         await eventually(lambda: asyncio.sleep(0, consumer._tag), what="consumer started")
-        await _start_tap(publisher, broker_scope, tap)
+        await asyncio.wait_for(_start_tap(publisher, broker_scope, tap), BROKER_TIMEOUT)
         running = Running(
             runtime=runtime,
             inventory=inventory,
@@ -196,4 +199,6 @@ async def running_service(
         await channel.close()
         await runtime.stop()
         await publisher.close()
-        await delete_scope(broker_scope, [c.queue_name for c in runtime.consumers])
+        await asyncio.wait_for(
+            delete_scope(broker_scope, [c.queue_name for c in runtime.consumers]), BROKER_TIMEOUT
+        )

@@ -11,12 +11,12 @@ from collections import Counter
 from datetime import timedelta
 
 import grpc
+
 from cypher.inventory.v1 import inventory_pb2 as pb
 from cypher.inventory.v1 import inventory_pb2_grpc
 from cypher_runtime.errors import error_from_rpc
 from cypher_runtime.grpc_client import make_channel
 from inventory.service import Inventory
-
 from services.inventory.tests.integration.inventory_harness import Running
 
 ATTEMPTS = 240

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import uuid
 
+from google.protobuf.message import Message
+from prometheus_client import REGISTRY
+
 from cypher.inventory.v1 import events_pb2
 from cypher.inventory.v1 import inventory_pb2 as pb
 from cypher.orders.v1 import events_pb2 as orders_events
@@ -14,9 +17,6 @@ from cypher.suppliers.v1 import events_pb2 as supplier_events
 from cypher.suppliers.v1 import suppliers_pb2
 from cypher_runtime.messaging.envelope import event_type_of
 from cypher_testkit.polling import eventually
-from google.protobuf.message import Message
-from prometheus_client import REGISTRY
-
 from services.inventory.tests.integration.inventory_harness import Running
 
 

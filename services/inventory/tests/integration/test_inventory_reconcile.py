@@ -11,7 +11,6 @@ import uuid
 
 from cypher.inventory.v1 import inventory_pb2 as pb
 from cypher_testkit.processes import console_script
-
 from services.inventory.tests.integration.inventory_harness import Running
 
 

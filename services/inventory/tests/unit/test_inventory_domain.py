@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+
 from cypher_runtime.clock import FixedClock
 from inventory.domain import (
     Allocation,
