@@ -8,14 +8,14 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from cypher_runtime.clock import Clock, SystemClock
-from cypher_runtime.db import Database
-from cypher_runtime.messaging.broker import Broker
-from cypher_runtime.settings import Environment
 from fastapi import APIRouter, FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from starlette.middleware.cors import CORSMiddleware
 
+from cypher_runtime.clock import Clock, SystemClock
+from cypher_runtime.db import Database
+from cypher_runtime.messaging.broker import Broker
+from cypher_runtime.settings import Environment
 from gateway import identity
 from gateway.audit import AuditMiddleware
 from gateway.errors import install_error_handlers
@@ -129,9 +129,9 @@ def create_app(settings: GatewaySettings, *, clock: Clock | None = None) -> Fast
 
     # Operations endpoints answer both at the root (probes) and under the API prefix.
     app.include_router(operations.router)
-    api = APIRouter(prefix=API_PREFIX)
+    # Each area directly under the app (not nested in one /api/v1 router): one level less
+    # for FastAPI's route matching on every request.
     for router in API_ROUTERS:
-        api.include_router(router)
-    app.include_router(api)
+        app.include_router(router, prefix=API_PREFIX)
     FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready,metrics")
     return app

@@ -30,7 +30,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col, select
 
 from cypher_runtime.db import Database
-from gateway.deps import get_database, resolve_principal
+from gateway.deps import resolve_principal
 from gateway.envelope import fail
 from gateway.errors import ApiError, rpc_error_response
 from gateway.settings import GatewaySettings
@@ -182,7 +182,7 @@ async def get_idempotency(
     settings: GatewaySettings = request.app.state.settings
     principal = resolve_principal(request)
     return Idempotency(
-        db=get_database(request),
+        db=request.app.state.db,
         key=idempotency_key,
         owner=principal.user_id if principal else "anonymous",
         method=request.method,
