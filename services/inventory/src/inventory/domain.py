@@ -20,6 +20,7 @@ from inventory.errors import (
     NegativeStock,
     NothingReserved,
     ReservationExpired,
+    ReservationMismatch,
     ReservationReleased,
     SameWarehouse,
     ValidationFailed,
@@ -253,6 +254,14 @@ class Reservation:
             raise ReservationReleased(self.order_id)
         if self.status == ReservationStatus.EXPIRED:
             raise ReservationExpired(self.order_id)
+
+    def replay(self, lines: Sequence[Line]) -> Reservation:
+        """A repeated Reserve of this order: the same reservation when it asks for the
+        same (canonical) lines and still holds; refused otherwise."""
+        self._require_holding()
+        if tuple(lines) != self.lines:
+            raise ReservationMismatch(self.order_id)
+        return self
 
     def is_expired(self, now: datetime) -> bool:
         return (

@@ -43,10 +43,7 @@ from inventory.domain import (
     reservation_expiry,
 )
 from inventory.errors import (
-    ReservationExpired,
-    ReservationMismatch,
     ReservationNotFound,
-    ReservationReleased,
     SameWarehouse,
     UnknownWarehouse,
     ValidationFailed,
@@ -319,13 +316,7 @@ class Inventory:
                 existing = await tables.get_reservation(uow.session, order_id)
                 if existing is None:  # pragma: no cover - the unique index says otherwise
                     raise RuntimeError(f"reservation of {order_id} vanished")
-                if existing.status == ReservationStatus.RELEASED:
-                    raise ReservationReleased(order_id)
-                if existing.status == ReservationStatus.EXPIRED:
-                    raise ReservationExpired(order_id)
-                if existing.lines != canonical:
-                    raise ReservationMismatch(order_id)
-                return ReserveResult(existing, replayed=True)
+                return ReserveResult(existing.replay(canonical), replayed=True)
             res = Reservation(
                 id=str(claimed),
                 order_id=order_id,

@@ -268,3 +268,52 @@ async def test_stock_changed_events_carry_increasing_sku_versions(service: Runni
     assert sorted(e.version for e in found) == [1, 2, 3, 4]
     last = max(found, key=lambda e: e.version)
     assert last.total_available == 3
+
+
+async def test_availability_of_many_skus_keeps_the_request_order(service: Running) -> None:
+    a, b = sku(), sku()
+    await service.receive(a, "B", 2)
+    await service.receive(b, "A", 7)
+    reply = await service.stub.GetAvailability(pb.GetAvailabilityRequest(skus=[b, "NONE-9", a]))
+    assert [(i.sku, i.total_available) for i in reply.items] == [(b, 7), ("NONE-9", 0), (a, 2)]
+
+
+async def test_invalid_reserve_names_the_field_and_changes_nothing(service: Running) -> None:
+    s = sku()
+    await service.receive(s, "A", 5)
+    oid = order()
+    err = await failure(
+        service.stub.Reserve(pb.ReserveRequest(order_id=oid, lines=[line(s, 2), line(s, -1)]))
+    )
+    assert err.status == grpc.StatusCode.INVALID_ARGUMENT
+    assert err.details["fields"] == {"lines[1].quantity": "must be greater than 0"}
+    missing = await failure(service.stub.GetReservation(pb.GetReservationRequest(order_id=oid)))
+    assert (missing.status, missing.code) == (grpc.StatusCode.NOT_FOUND, "RESERVATION_NOT_FOUND")
+    assert (await service.availability(s)).total_reserved == 0
+
+
+async def test_low_stock_list_pages_and_threshold_resets_to_default(service: Running) -> None:
+    skus = sorted(sku() for _ in range(3))
+    for s in skus:
+        await service.receive(s, "C", 1)
+    seen: list[str] = []
+    cursor = ""
+    while True:
+        page = await service.stub.ListLowStock(
+            pb.ListLowStockRequest(
+                warehouse="C", page=pagination_pb2.PageRequest(limit=1, cursor=cursor)
+            )
+        )
+        seen.extend(i.sku for i in page.items)
+        cursor = page.page.next_cursor
+        if not cursor:
+            break
+    assert [s for s in seen if s in skus] == skus
+    custom = await service.stub.SetLowStockThreshold(
+        pb.SetLowStockThresholdRequest(sku=skus[0], warehouse="C", threshold=0)
+    )
+    assert custom.stock.low_stock_threshold == 0
+    reset = await service.stub.SetLowStockThreshold(
+        pb.SetLowStockThresholdRequest(sku=skus[0], warehouse="C")
+    )
+    assert reset.stock.low_stock_threshold == 3

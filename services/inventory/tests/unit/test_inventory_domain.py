@@ -35,6 +35,7 @@ from inventory.errors import (
     InsufficientStock,
     NegativeStock,
     ReservationExpired,
+    ReservationMismatch,
     ReservationReleased,
     SameWarehouse,
     ValidationFailed,
@@ -263,3 +264,34 @@ def test_reconcile_reports_only_disagreeing_rows() -> None:
     corrupt = LedgerFigures("LED-1", "B", 7, 0, 5, 0, 0)
     found = reconcile([healthy, corrupt])
     assert [(f.warehouse, text) for f, text in found] == [("B", "on_hand 7 but ledger says 5")]
+
+
+def test_reserving_again_with_the_same_lines_returns_the_same_reservation() -> None:
+    res = reservation(AllocationState("LED-1", "A", 3))
+    res.lines = normalize_lines([Line("LED-1", 3)])
+    assert res.replay(normalize_lines([Line("LED-1", 1), Line("LED-1", 2)])) is res
+    with pytest.raises(ReservationMismatch):
+        res.replay(normalize_lines([Line("LED-1", 4)]))
+    res.release()
+    with pytest.raises(ReservationReleased):
+        res.replay(normalize_lines([Line("LED-1", 3)]))
+
+
+def test_expired_reservation_is_not_replayed() -> None:
+    res = reservation(AllocationState("LED-1", "A", 3))
+    res.lines = normalize_lines([Line("LED-1", 3)])
+    res.release(expired=True)
+    with pytest.raises(ReservationExpired):
+        res.replay(res.lines)
+
+
+def test_expiry_deadline_honours_a_requested_lifetime_and_rejects_nonsense() -> None:
+    assert reservation_expiry(T0, 60) == T0 + timedelta(seconds=60)
+    with pytest.raises(ValidationFailed) as err:
+        reservation_expiry(T0, 0)
+    assert "expires_in_seconds" in err.value.fields
+
+
+def test_a_new_threshold_above_what_is_available_is_a_crossing() -> None:
+    assert low_stock_transition(armed=True, available=4, threshold=5).alert
+    assert not low_stock_transition(armed=False, available=0, threshold=3).alert
