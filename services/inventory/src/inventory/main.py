@@ -112,6 +112,9 @@ def cli(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] == "reconcile":
         raise SystemExit(reconcile_cli(args[1:]))
+    if args[:1] in (["-h"], ["--help"]):
+        # The runtime's parser knows serve/migrate; reconcile is this service's own.
+        print("inventory reconcile [--sku SKU ...]: compare stock with the movement ledger")
     run_cli(
         name="inventory",
         settings_cls=InventorySettings,
