@@ -19,6 +19,7 @@ from typing import Any
 
 import httpx
 import pytest_asyncio
+
 from cypher_testkit.polling import eventually
 from cypher_testkit.stack import LocalStack
 

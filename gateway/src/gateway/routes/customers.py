@@ -3,27 +3,30 @@ adds the tier and 30-day spend from pricing, degrading to null when pricing is d
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Awaitable
 from datetime import UTC
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import grpc
-from cypher.common.v1 import address_pb2, pagination_pb2
-from cypher.orders.v1 import orders_pb2, orders_pb2_grpc
-from cypher.pricing.v1 import pricing_pb2
-from cypher_runtime.errors import error_from_rpc
-from cypher_runtime.grpc_client import call
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import BaseModel, ConfigDict, Field
 
+from cypher.common.v1 import address_pb2, pagination_pb2
+from cypher.orders.v1 import orders_pb2, orders_pb2_grpc
+from cypher.pricing.v1 import pricing_pb2
+from cypher_runtime.errors import error_from_rpc
+from cypher_runtime.grpc_client import call
 from gateway.catalog import customer_tier_view
 from gateway.deps import DEFAULT_LIMIT, Cursor, Limit, PricingStub, Settings, require
 from gateway.envelope import Envelope, ok
 from gateway.idempotency import IdempotencyDep
 
 router = APIRouter(tags=["customers"])
+T = TypeVar("T")
 
 View = Envelope[dict[str, Any]]
 ListView = Envelope[list[dict[str, Any]]]
@@ -39,6 +42,18 @@ if TYPE_CHECKING:
     OrdersAsync = orders_pb2_grpc.OrdersServiceAsyncStub
 else:
     OrdersAsync = orders_pb2_grpc.OrdersServiceStub
+
+
+async def optional_part(name: str, pending: Awaitable[T], notes: dict[str, str]) -> T | None:
+    """An optional part of an aggregate: None (and a note naming the service) when that
+    service does not answer; any other error is the request's error."""
+    try:
+        return await pending
+    except grpc.aio.AioRpcError as err:
+        if err.code() not in DEGRADABLE:
+            raise
+        notes[name] = f"{name} unavailable: {error_from_rpc(err).status.name}"
+        return None
 
 
 def orders_stub(request: Request) -> OrdersAsync:
@@ -180,25 +195,28 @@ async def get_customer(
     settings: Settings,
     _: Annotated[object, require("customers:read")],
 ) -> JSONResponse:
-    reply = await call(
-        orders.GetCustomer,
-        orders_pb2.GetCustomerRequest(customer_id=str(customer_id)),
-        timeout=settings.upstream_timeout_seconds,
-        idempotent=True,
-    )
-    view = customer_view(reply.customer)
     notes: dict[str, str] = {}
-    try:
-        tier = await call(
-            pricing.GetCustomerTier,
-            pricing_pb2.GetCustomerTierRequest(customer_id=str(customer_id)),
+    reply, tier = await asyncio.gather(
+        call(
+            orders.GetCustomer,
+            orders_pb2.GetCustomerRequest(customer_id=str(customer_id)),
             timeout=settings.upstream_timeout_seconds,
             idempotent=True,
-        )
-    except grpc.aio.AioRpcError as err:
-        if err.code() not in DEGRADABLE:
-            raise
-        notes["pricing"] = f"tier unavailable: {error_from_rpc(err).status.name}"
+        ),
+        optional_part(
+            "pricing",
+            call(
+                pricing.GetCustomerTier,
+                pricing_pb2.GetCustomerTierRequest(customer_id=str(customer_id)),
+                timeout=settings.aggregate_part_timeout_seconds,
+                idempotent=True,
+                attempts=1,
+            ),
+            notes,
+        ),
+    )
+    view = customer_view(reply.customer)
+    if tier is None:
         view.update({"tier": None, "monthly_spend": None, "tier_details": None})
     else:
         ct = customer_tier_view(tier.customer_tier)

@@ -9,20 +9,20 @@ Status changes are authorized per target status: fulfilment statuses need
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import grpc
-from cypher.common.v1 import pagination_pb2
-from cypher.integration.v1 import integration_pb2, integration_pb2_grpc
-from cypher.inventory.v1 import inventory_pb2
-from cypher.orders.v1 import orders_pb2
-from cypher_runtime.errors import error_from_rpc
-from cypher_runtime.grpc_client import call
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import Field
 
+from cypher.common.v1 import pagination_pb2
+from cypher.integration.v1 import integration_pb2, integration_pb2_grpc
+from cypher.inventory.v1 import inventory_pb2
+from cypher.orders.v1 import orders_pb2
+from cypher_runtime.grpc_client import call
 from gateway import rbac
 from gateway.catalog import priced_line_view
 from gateway.deps import DEFAULT_LIMIT, Cursor, InventoryStub, Limit, Settings, require
@@ -30,12 +30,12 @@ from gateway.envelope import Envelope, ok
 from gateway.errors import ApiError
 from gateway.idempotency import IdempotencyDep
 from gateway.routes.customers import (
-    DEGRADABLE,
     AddressIn,
     OrdersStub,
     Strict,
     address_to_proto,
     address_view,
+    optional_part,
     time_view,
 )
 from gateway.security import Principal
@@ -237,20 +237,33 @@ async def _reservations(
     inventory: InventoryStub, order_id: str, timeout: float, notes: dict[str, str]
 ) -> list[dict[str, Any]] | None:
     try:
-        reply = await call(
-            inventory.GetReservation,
-            inventory_pb2.GetReservationRequest(order_id=order_id),
-            timeout=timeout,
-            idempotent=True,
+        reply = await optional_part(
+            "inventory",
+            call(
+                inventory.GetReservation,
+                inventory_pb2.GetReservationRequest(order_id=order_id),
+                timeout=timeout,
+                idempotent=True,
+                attempts=1,
+            ),
+            notes,
         )
     except grpc.aio.AioRpcError as err:
         if err.code() == grpc.StatusCode.NOT_FOUND:
             return []
-        if err.code() not in DEGRADABLE:
-            raise
-        notes["inventory"] = f"reservations unavailable: {error_from_rpc(err).status.name}"
-        return None
-    return [reservation_view(reply.reservation)]
+        raise
+    return None if reply is None else [reservation_view(reply.reservation)]
+
+
+def _invoice_view(i: integration_pb2.Invoice) -> dict[str, Any]:
+    return {
+        "id": i.id,
+        "series": i.series,
+        "number": i.number,
+        "payment_status": integration_pb2.PaymentStatus.Name(i.payment_status),
+        "amount_paid": i.amount_paid.amount or None,
+        "total": i.totals.gross.amount or None,
+    }
 
 
 def _actor_key(user: Principal, key: str | None) -> str:
@@ -288,7 +301,7 @@ async def create_order(
         notes: dict[str, str] = {}
         view = order_view(reply.order)
         view["reservations"] = await _reservations(
-            inventory, reply.order.id, settings.upstream_timeout_seconds, notes
+            inventory, reply.order.id, settings.aggregate_part_timeout_seconds, notes
         )
         meta: dict[str, Any] = {"replayed": reply.replayed}
         if notes:
@@ -375,47 +388,39 @@ async def get_order(
     settings: Settings,
     _: Annotated[object, require("orders:read")],
 ) -> JSONResponse:
-    timeout = settings.upstream_timeout_seconds
-    reply = await call(
-        orders.GetOrder,
-        orders_pb2.GetOrderRequest(order_id=str(order_id)),
-        timeout=timeout,
-        idempotent=True,
-    )
-    history = await call(
-        orders.GetOrderHistory,
-        orders_pb2.GetOrderHistoryRequest(order_id=str(order_id)),
-        timeout=timeout,
-        idempotent=True,
-    )
+    timeout, part = settings.upstream_timeout_seconds, settings.aggregate_part_timeout_seconds
     notes: dict[str, str] = {}
-    view = order_view(reply.order)
-    view["history"] = [history_view(h) for h in history.history]
-    view["reservations"] = await _reservations(inventory, str(order_id), timeout, notes)
-    try:
-        invoices = await call(
-            integration.ListInvoices,
-            integration_pb2.ListInvoicesRequest(order_id=str(order_id)),
+    # The parts are fetched together; the optional ones degrade to null on their own.
+    reply, history, reservations, invoices = await asyncio.gather(
+        call(
+            orders.GetOrder,
+            orders_pb2.GetOrderRequest(order_id=str(order_id)),
             timeout=timeout,
             idempotent=True,
-        )
-    except grpc.aio.AioRpcError as err:
-        if err.code() not in DEGRADABLE:
-            raise
-        notes["integration"] = f"invoice state unavailable: {error_from_rpc(err).status.name}"
-        view["invoices"] = None
-    else:
-        view["invoices"] = [
-            {
-                "id": i.id,
-                "series": i.series,
-                "number": i.number,
-                "payment_status": integration_pb2.PaymentStatus.Name(i.payment_status),
-                "amount_paid": i.amount_paid.amount or None,
-                "total": i.totals.gross.amount or None,
-            }
-            for i in invoices.invoices
-        ]
+        ),
+        call(
+            orders.GetOrderHistory,
+            orders_pb2.GetOrderHistoryRequest(order_id=str(order_id)),
+            timeout=timeout,
+            idempotent=True,
+        ),
+        _reservations(inventory, str(order_id), part, notes),
+        optional_part(
+            "integration",
+            call(
+                integration.ListInvoices,
+                integration_pb2.ListInvoicesRequest(order_id=str(order_id)),
+                timeout=part,
+                idempotent=True,
+                attempts=1,
+            ),
+            notes,
+        ),
+    )
+    view = order_view(reply.order)
+    view["history"] = [history_view(h) for h in history.history]
+    view["reservations"] = reservations
+    view["invoices"] = None if invoices is None else [_invoice_view(i) for i in invoices.invoices]
     return ok(view, degraded=notes) if notes else ok(view)
 
 

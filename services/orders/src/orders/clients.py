@@ -11,11 +11,11 @@ import uuid
 from collections.abc import Mapping
 
 import grpc
+
 from cypher.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from cypher.pricing.v1 import pricing_pb2, pricing_pb2_grpc
 from cypher_runtime.errors import ErrorKind, error_from_rpc
 from cypher_runtime.grpc_client import call, make_channel
-
 from orders.domain.model import Backorder
 from orders.domain.recovery import ReservationState
 from orders.errors import DependencyUnavailable, DomainError, remote_error

@@ -6,7 +6,6 @@ import uuid
 
 from cypher_runtime.clock import Clock
 from cypher_runtime.db import Database
-
 from orders import db
 from orders.domain.customer import Customer, clean_customer_fields
 from orders.errors import CustomerNotFound, DuplicateEmail, VersionConflict

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from cypher.orders.v1 import events_pb2
-from cypher_runtime.messaging.envelope import Event
 from google.protobuf.message import Message
 
+from cypher.orders.v1 import events_pb2
+from cypher_runtime.messaging.envelope import Event
 from orders.domain.customer import Customer
 from orders.domain.model import Backorder, Order, OrderReturn, Shipment, StatusChange
 from orders.proto_mapping import (

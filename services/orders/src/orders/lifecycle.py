@@ -18,7 +18,6 @@ from decimal import Decimal
 from cypher_runtime.clock import Clock
 from cypher_runtime.db import Database, UnitOfWork
 from cypher_runtime.messaging.envelope import Event, ReceivedEvent
-
 from orders import db
 from orders import events as ev
 from orders.customers import page_size

@@ -6,13 +6,13 @@ import asyncio
 from pathlib import Path
 
 import grpc
+
 from cypher.orders.v1 import orders_pb2, orders_pb2_grpc
 from cypher_runtime.app import Runtime
 from cypher_runtime.cli import run_cli
 from cypher_runtime.clock import Clock, SystemClock
 from cypher_runtime.grpc_client import make_channel
 from cypher_runtime.messaging.consumer import Subscription
-
 from orders.clients import GrpcInventory, GrpcPricing
 from orders.customers import CustomerService
 from orders.grpc_api import OrdersServicer

@@ -38,7 +38,6 @@ from typing import Any
 from cypher_runtime.clock import Clock
 from cypher_runtime.db import Database
 from cypher_runtime.errors import ErrorKind
-
 from orders import db
 from orders import events as ev
 from orders.domain.model import (

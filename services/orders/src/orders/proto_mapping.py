@@ -6,12 +6,12 @@ from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
-from cypher.common.v1 import address_pb2, money_pb2
-from cypher.orders.v1 import orders_pb2
-from cypher.pricing.v1 import pricing_pb2
 from google.protobuf import json_format
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from cypher.common.v1 import address_pb2, money_pb2
+from cypher.orders.v1 import orders_pb2
+from cypher.pricing.v1 import pricing_pb2
 from orders.domain.customer import ADDRESS_FIELDS, Customer
 from orders.domain.model import (
     LinePrice,

@@ -1,9 +1,10 @@
 """Orders service configuration: environment variables prefixed `ORDERS_` (every
 variable, its default and meaning: services/orders/README.md)."""
 
-from cypher_runtime.settings import ServiceSettings
 from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
+
+from cypher_runtime.settings import ServiceSettings
 
 
 class OrdersSettings(ServiceSettings):

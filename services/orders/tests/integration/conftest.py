@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest_asyncio
+
 from cypher_testkit.broker import BrokerScope
 
 from .harness import DatabaseFactory, Stack, running_stack

@@ -17,6 +17,8 @@ from typing import Any, TypeVar
 import aio_pika
 import asyncpg
 import grpc
+from google.protobuf.message import Message
+
 from cypher.common.v1 import money_pb2
 from cypher.inventory.v1 import inventory_pb2 as inv
 from cypher.inventory.v1 import inventory_pb2_grpc
@@ -32,7 +34,6 @@ from cypher_runtime.messaging.envelope import cloudevent_headers, event_type_of
 from cypher_testkit.broker import BrokerScope, delete_scope
 from cypher_testkit.polling import eventually
 from cypher_testkit.proxy import free_port
-from google.protobuf.message import Message
 from inventory.main import MIGRATIONS as INVENTORY_MIGRATIONS
 from inventory.main import assemble as assemble_inventory
 from inventory.settings import InventorySettings

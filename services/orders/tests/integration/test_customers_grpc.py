@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import grpc
 import pytest
+
 from cypher.common.v1 import address_pb2, pagination_pb2
 from cypher.orders.v1 import orders_pb2 as pb
 from cypher_runtime.errors import error_from_rpc

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import grpc
 import pytest
+
 from cypher.common.v1 import money_pb2
 from cypher.integration.v1 import events_pb2 as iev
 from cypher.orders.v1 import events_pb2 as oev

@@ -9,6 +9,7 @@ import itertools
 
 import grpc
 import pytest
+
 from cypher.common.v1 import pagination_pb2
 from cypher.inventory.v1 import inventory_pb2 as inv
 from cypher.orders.v1 import events_pb2 as oev

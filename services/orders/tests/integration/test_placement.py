@@ -9,6 +9,7 @@ import uuid
 
 import grpc
 import pytest
+
 from cypher.inventory.v1 import inventory_pb2 as inv
 from cypher.orders.v1 import events_pb2 as oev
 from cypher.orders.v1 import orders_pb2 as pb

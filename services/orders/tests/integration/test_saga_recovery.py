@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Mapping
 import grpc
 import pytest
 import pytest_asyncio
+
 from cypher.inventory.v1 import inventory_pb2 as inv
 from cypher_runtime.clock import SystemClock
 from cypher_runtime.db import Database

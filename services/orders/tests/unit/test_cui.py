@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from orders.domain.cui import InvalidCui, check_digit, is_valid_cui, normalize_cui
 
 

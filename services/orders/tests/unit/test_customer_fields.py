@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from orders.domain.customer import clean_customer_fields
 from orders.errors import ValidationFailed
 

@@ -6,6 +6,7 @@ import uuid
 from decimal import Decimal
 
 import pytest
+
 from orders.domain.model import Placement, ShipmentStatus, new_quote_request
 from orders.domain.numbering import format_order_number
 from orders.domain.status import OrderStatus

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from orders.domain.model import Placement
 from orders.domain.recovery import RecoveryAction, ReservationState, decide_recovery
 

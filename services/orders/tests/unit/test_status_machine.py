@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+
 from orders.domain.status import (
     CANCELLABLE,
     TERMINAL,
