@@ -25,6 +25,8 @@ async def stack() -> AsyncIterator[LocalStack]:
         extra_env={
             # Spans to stdout so tests can follow a trace into the service logs.
             "OTEL_TRACES_EXPORTER": "console",
+            # The stack's queues disappear from the shared broker soon after it stops.
+            "CYPHER_QUEUE_EXPIRES_MS": "60000",
         },
     )
     local = LocalStack(config)

@@ -77,6 +77,7 @@ class Runtime:
             max_retries=s.consumer_max_retries,
             retry_delay_ms=s.consumer_retry_delay_ms,
             queue_prefix=self.queue_prefix,
+            queue_expires_ms=s.queue_expires_ms,
         )
         self.consumers.append(consumer)
         return consumer

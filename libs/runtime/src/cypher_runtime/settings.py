@@ -40,6 +40,10 @@ class ServiceSettings(BaseSettings):
     log_level: str = Field(default="INFO", validation_alias=common("CYPHER_LOG_LEVEL"))
     # Prepended to queue names so two stacks can share one broker (tests, previews).
     queue_prefix: str = Field(default="", validation_alias=common("CYPHER_QUEUE_PREFIX"))
+    # Test and preview stacks only: unused queues are deleted by the broker after this.
+    queue_expires_ms: int | None = Field(
+        default=None, ge=1000, validation_alias=common("CYPHER_QUEUE_EXPIRES_MS")
+    )
 
     database_url: str
     db_pool_size: int = Field(default=10, ge=1, le=200)

@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
-import pytest
 import pytest_asyncio
 
-from cypher_testkit.broker import BrokerScope, new_scope
+from cypher_testkit.broker import BrokerScope, delete_scope, new_scope
 from cypher_testkit.databases import create_database, drop_database, migrated_database
 from cypher_testkit.infra import amqp_url
 
@@ -33,7 +32,10 @@ async def database_factory() -> AsyncIterator[Callable[[str, Path | None], Await
         await drop_database(url)
 
 
-@pytest.fixture
-def broker_scope() -> BrokerScope:
-    """A unique exchange and queue prefix on the real broker for one test."""
-    return new_scope(amqp_url())
+@pytest_asyncio.fixture(loop_scope="session")
+async def broker_scope() -> AsyncIterator[BrokerScope]:
+    """A unique exchange and queue prefix on the real broker for one test; the queues
+    and exchanges the test declared are deleted afterwards."""
+    scope = new_scope(amqp_url())
+    yield scope
+    await delete_scope(scope)

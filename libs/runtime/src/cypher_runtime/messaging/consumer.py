@@ -43,6 +43,9 @@ tracer = trace.get_tracer(__name__)
 
 Handler = Callable[[UnitOfWork, ReceivedEvent], Awaitable[None]]
 
+# Every queue this process declared: lets test fixtures remove what a test created.
+DECLARED_QUEUES: set[str] = set()
+
 
 @dataclass(frozen=True)
 class Subscription:
@@ -108,6 +111,7 @@ class InboxConsumer:
         retry_delay_ms: int = 2000,
         delivery_limit: int = 20,
         queue_prefix: str = "",
+        queue_expires_ms: int | None = None,
         after_commit: Callable[[ReceivedEvent], Awaitable[None]] | None = None,
     ) -> None:
         if not subscriptions:
@@ -122,6 +126,9 @@ class InboxConsumer:
         self.retry_delay_ms = retry_delay_ms
         self.delivery_limit = delivery_limit
         self.after_commit = after_commit
+        # Only for short-lived stacks (tests, previews): the broker deletes the queues
+        # once no consumer has used them for this long. Never set in production.
+        self._expires: dict[str, int] = {"x-expires": queue_expires_ms} if queue_expires_ms else {}
         self._channel: AbstractChannel | None = None
         self._queue: AbstractQueue | None = None
         self._tag: str | None = None
@@ -153,6 +160,7 @@ class InboxConsumer:
                 "x-dead-letter-routing-key": self.queue_name,
                 # A message that keeps killing its consumer before the ack is parked too.
                 "x-delivery-limit": self.delivery_limit,
+                **self._expires,
             },
         )
         await channel.declare_queue(
@@ -162,11 +170,15 @@ class InboxConsumer:
                 "x-message-ttl": self.retry_delay_ms,
                 "x-dead-letter-exchange": "",
                 "x-dead-letter-routing-key": self.queue_name,
+                **self._expires,
             },
         )
         parking = await channel.declare_queue(
-            self.parking_queue_name, durable=True, arguments={"x-queue-type": "quorum"}
+            self.parking_queue_name,
+            durable=True,
+            arguments={"x-queue-type": "quorum", **self._expires},
         )
+        DECLARED_QUEUES.update(self.queue_names)
         await parking.bind(dlx, routing_key=self.queue_name)
         for event_type in self.subscriptions:
             await queue.bind(exchange, routing_key=event_type)
