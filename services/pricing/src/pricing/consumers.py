@@ -8,12 +8,16 @@ records the event id with the effect, so a redelivered event has no second effec
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import cast
 
 import aio_pika
+from google.protobuf.timestamp_pb2 import Timestamp
+
 from cypher.orders.v1 import events_pb2 as orders_events
 from cypher.pricing.v1 import events_pb2 as pricing_events
 from cypher.suppliers.v1 import events_pb2 as suppliers_events
@@ -21,8 +25,6 @@ from cypher_runtime.db import UnitOfWork
 from cypher_runtime.messaging.broker import Broker, declare_exchanges
 from cypher_runtime.messaging.consumer import PoisonMessageError, Subscription, decode
 from cypher_runtime.messaging.envelope import ReceivedEvent, event_type_of
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from pricing.cache import PriceCache
 from pricing.service import PricingService, Touched
 from pricing.wire import from_timestamp
@@ -150,12 +152,18 @@ async def listen_for_invalidations(broker: Broker, cache: PriceCache) -> None:
         queue = await channel.declare_queue("", exclusive=True, auto_delete=True)
         for routing_key in (PRICE_UPDATED, PRODUCT_UPSERTED, TIER_CHANGED):
             await queue.bind(exchange, routing_key=routing_key)
-        async with queue.iterator() as messages:
-            async for message in messages:
-                await _invalidate(cache, message)
+
+        async def on_message(message: aio_pika.abc.AbstractIncomingMessage) -> None:
+            await _invalidate(cache, message)
+
+        await queue.consume(on_message)
+        await asyncio.Event().wait()  # consume until cancelled at shutdown
     finally:
-        if not channel.is_closed:
-            await channel.close()
+        # Bounded: a robust channel waits for a reconnect that, at shutdown with the broker
+        # away, never comes; the exclusive queue goes with the connection anyway.
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(2):
+                await channel.close()
 
 
 async def _invalidate(cache: PriceCache, message: aio_pika.abc.AbstractIncomingMessage) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import cast
 
 from cypher_runtime.errors import Conflict, DomainError, ErrorKind, NotFound, ValidationFailed
-
 from pricing.domain.errors import InvalidInput, RuleViolation
 
 

@@ -11,7 +11,6 @@ from decimal import Decimal
 
 from cypher.pricing.v1 import events_pb2
 from cypher_runtime.messaging.envelope import Event
-
 from pricing.domain.customer import CustomerTier
 from pricing.domain.money import ONE, fraction, pct_text, round_money
 from pricing.domain.product import Product

@@ -12,7 +12,6 @@ from typing import Any, ParamSpec, TypeVar
 
 from cypher.common.v1 import money_pb2, pagination_pb2
 from cypher.pricing.v1 import pricing_pb2, pricing_pb2_grpc
-
 from pricing.domain.errors import InvalidInput, RuleViolation
 from pricing.domain.money import money_text, parse_decimal, pct_text
 from pricing.domain.product import ProductChanges

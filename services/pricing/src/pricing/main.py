@@ -9,7 +9,6 @@ from cypher.pricing.v1 import pricing_pb2, pricing_pb2_grpc
 from cypher_runtime.app import Runtime
 from cypher_runtime.cli import run_cli
 from cypher_runtime.clock import Clock, SystemClock
-
 from pricing import jobs
 from pricing.cache import PriceCache
 from pricing.consumers import EventHandlers, listen_for_invalidations

@@ -20,7 +20,6 @@ from zoneinfo import ZoneInfo
 from cypher_runtime.clock import Clock
 from cypher_runtime.context import current_actor
 from cypher_runtime.db import Database, UnitOfWork, session_scope
-
 from pricing import events
 from pricing.cache import CUSTOMER, PRODUCT, RULES, PriceCache
 from pricing.domain.customer import CustomerTier, unseen_customer, with_override, with_spend

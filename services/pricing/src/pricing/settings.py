@@ -20,9 +20,10 @@ Tier thresholds, volume discounts and VAT rates are database rows (migration 000
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cypher_runtime.settings import ServiceSettings
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
+
+from cypher_runtime.settings import ServiceSettings
 
 
 class PricingSettings(ServiceSettings):

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest_asyncio
+
 from cypher_testkit.broker import BrokerScope
 
 # --import-mode=importlib puts nothing on sys.path; the harness is imported by its path

@@ -15,6 +15,9 @@ import aio_pika
 import grpc
 import pytest
 from aio_pika.abc import AbstractIncomingMessage
+from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
+
 from cypher.common.v1 import money_pb2
 from cypher.pricing.v1 import pricing_pb2, pricing_pb2_grpc
 from cypher_runtime.clock import FixedClock
@@ -26,8 +29,6 @@ from cypher_runtime.messaging.envelope import ReceivedEvent, cloudevent_headers,
 from cypher_testkit.broker import BrokerScope, delete_scope
 from cypher_testkit.polling import eventually
 from cypher_testkit.proxy import free_port
-from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 from pricing.main import MIGRATIONS, PricingApp, assemble
 from pricing.settings import PricingSettings
 
@@ -140,8 +141,9 @@ class Running:
 
     async def processed(self, event_id: str) -> None:
         """Wait until an inbox consumer recorded the event (applied, stale or duplicate)."""
-        from cypher_runtime.messaging.outbox_store import inbox
         from sqlalchemy import select
+
+        from cypher_runtime.messaging.outbox_store import inbox
 
         async def probe() -> bool:
             async with self.app.runtime.db.engine.connect() as conn:

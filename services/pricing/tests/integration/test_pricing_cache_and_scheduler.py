@@ -7,13 +7,13 @@ import re
 from datetime import timedelta
 
 import httpx
+from sqlalchemy import func, select, text
+
 from cypher.pricing.v1 import events_pb2, pricing_pb2
 from cypher_runtime.messaging.outbox_store import outbox
 from cypher_testkit.broker import BrokerScope
 from cypher_testkit.polling import eventually
 from pricing.consumers import PRICE_UPDATED
-from sqlalchemy import func, select, text
-
 from services.pricing.tests.integration.pricing_harness import (
     DatabaseFactory,
     Running,

@@ -6,6 +6,8 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from prometheus_client import REGISTRY
+
 from cypher.common.v1 import money_pb2
 from cypher.orders.v1 import events_pb2 as orders_events
 from cypher.pricing.v1 import events_pb2, pricing_pb2
@@ -19,8 +21,6 @@ from pricing.consumers import (
     SUPPLIER_PRICE_CHANGED,
     TIER_CHANGED,
 )
-from prometheus_client import REGISTRY
-
 from services.pricing.tests.integration.pricing_harness import Running, create, money, ts
 
 pb = pricing_pb2

@@ -7,9 +7,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import grpc
+
 from cypher.common.v1 import pagination_pb2
 from cypher.pricing.v1 import pricing_pb2
-
 from services.pricing.tests.integration.pricing_harness import Running, create, money, rpc_error, ts
 
 pb = pricing_pb2

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+
 from pricing.domain.errors import InvalidInput, PromotionAlreadyEnded
 from pricing.domain.money import money_text, parse_decimal, pct_text
 from pricing.domain.product import Product, ProductChanges, apply_changes, validated

@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from pricing.domain.defaults import default_rules
 from pricing.domain.money import fraction
 from pricing.domain.product import Product

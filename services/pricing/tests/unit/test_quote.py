@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+
 from pricing.domain.defaults import default_rules
 from pricing.domain.errors import InvalidInput, ProductInactive
 from pricing.domain.product import Product

@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+
 from pricing.domain.defaults import default_rules
 from pricing.domain.errors import VatRateMissing
 from pricing.domain.rules import RuleSet, Tier, TierRule, VatCategory

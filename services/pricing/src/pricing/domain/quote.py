@@ -191,22 +191,32 @@ def quote(
     currencies = sorted({products[sku].currency for sku, _ in lines})
     if len(currencies) > 1:
         raise InvalidInput({"lines": f"products are priced in different currencies: {currencies}"})
-    promos = tuple(promotions)
+    # Index promotions by target so each line only looks at its own candidates.
+    by_sku: dict[str, list[Promotion]] = {}
+    by_category: dict[str, list[Promotion]] = {}
+    for promo in promotions:
+        if promo.sku is not None:
+            by_sku.setdefault(promo.sku, []).append(promo)
+        elif promo.category is not None:
+            by_category.setdefault(promo.category, []).append(promo)
     tier_rule = rules.tier_rule(tier)
-    priced = tuple(
-        price_line(
-            products[sku],
-            qty,
-            tier=tier_rule,
-            rules=rules,
-            promotion=best_promotion(promos, products[sku], at),
-            on=on,
-            floor_pct=floor_pct,
+    priced = []
+    for sku, qty in lines:
+        product = products[sku]
+        candidates = by_sku.get(sku, []) + by_category.get(product.category, [])
+        priced.append(
+            price_line(
+                product,
+                qty,
+                tier=tier_rule,
+                rules=rules,
+                promotion=best_promotion(candidates, product, at) if candidates else None,
+                on=on,
+                floor_pct=floor_pct,
+            )
         )
-        for sku, qty in lines
-    )
     return Quote(
-        lines=priced,
+        lines=tuple(priced),
         totals=totals_of(priced),
         tier=tier,
         currency=currencies[0] if currencies else default_currency,

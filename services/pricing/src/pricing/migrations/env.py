@@ -1,7 +1,8 @@
 """Alembic environment of the pricing service (its own database only)."""
 
+from sqlmodel import SQLModel
+
 import pricing.tables  # noqa: F401  - registers the pricing tables on SQLModel.metadata
 from cypher_runtime.migrations import run_env
-from sqlmodel import SQLModel
 
 run_env(SQLModel.metadata)
