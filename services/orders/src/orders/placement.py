@@ -67,6 +67,8 @@ from orders.ports import InventoryPort, PricingPort, ReservationInfo
 log = logging.getLogger(__name__)
 
 SYSTEM = "system"
+# Inserting the order races only with requests bearing the same key; a few rounds settle it.
+MAX_INSERT_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -153,9 +155,10 @@ class PlacementSaga:
             raise ValidationFailed({"lines": "at least one line is required"})
         if cmd.quote_request_order_id is not None:
             return await self._convert_quote_request(cmd)
-        key = cmd.idempotency_key or (f"quotation:{cmd.quotation_id}" if cmd.quotation_id else "")
+        # A conversion is idempotent by its quotation whatever key the caller sent.
+        key = f"quotation:{cmd.quotation_id}" if cmd.quotation_id else cmd.idempotency_key
         fingerprint = cmd.fingerprint()
-        while True:
+        for _ in range(MAX_INSERT_ATTEMPTS):
             if key:
                 existing = await self._existing(key, fingerprint)
                 if existing is not None:
@@ -193,6 +196,10 @@ class PlacementSaga:
                 )
                 await uow.commit()
             return await self._run(order, cmd, started=now), False
+        raise PlacementInProgress(
+            "an order with this idempotency key is being placed; retry",
+            details={"idempotency_key": key},
+        )
 
     async def _existing(self, key: str, fingerprint: str) -> Order | None:
         """The order of an earlier request with this key, its stored refusal, or None
@@ -221,7 +228,7 @@ class PlacementSaga:
                             db.orders.c.id == row["id"],
                             db.orders.c.placement == Placement.FAILED.value,
                         )
-                        .values(idempotency_key=None)
+                        .values(idempotency_key=None, quotation_id=None)
                     )
                     await uow.commit()
                     return None
@@ -573,6 +580,9 @@ class PlacementSaga:
             orphans = await db.orphaned_sagas(
                 uow.session, now=now, instance_timeout=self.instance_timeout
             )
+            # Instances silent for a day own nothing any more (their sagas were recovered).
+            await db.forget_dead_instances(uow.session, before=now - timedelta(days=1))
+            await uow.commit()
         done: list[tuple[uuid.UUID, RecoveryAction]] = []
         for order_id, owner in orphans:
             async with self.db.unit_of_work() as uow:

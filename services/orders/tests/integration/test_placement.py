@@ -15,7 +15,7 @@ from cypher.orders.v1 import events_pb2 as oev
 from cypher.orders.v1 import orders_pb2 as pb
 from cypher_runtime.errors import error_from_rpc
 
-from .harness import Stack
+from .harness import Stack, locked_price
 
 
 async def test_an_order_is_confirmed_with_its_reservation_and_events(stack: Stack) -> None:
@@ -166,3 +166,28 @@ async def test_an_unknown_sku_at_pricing_is_refused_and_nothing_reserved(stack: 
         await stack.place(customer, {"NOPE-1": 1}, unit_net=None)
     assert caught.value.code() == grpc.StatusCode.NOT_FOUND
     assert await stack.available("NOPE-1") == 5
+
+
+async def test_converting_a_quotation_twice_gives_one_order_with_the_locked_prices(
+    stack: Stack,
+) -> None:
+    customer = await stack.customer()
+    await stack.stock("LED-1", 10)
+    request = pb.CreateOrderRequest(
+        customer_id=customer,
+        quotation_id="Q-2026-7",
+        lines=[
+            pb.OrderLineInput(
+                sku="LED-1", quantity=3, locked_price=locked_price("LED-1", 3, "7.50")
+            )
+        ],
+    )
+    first = await stack.orders_stub.CreateOrder(request)
+    request.idempotency_key = "some-other-key"  # the quotation decides, not the key
+    again = await stack.orders_stub.CreateOrder(request)
+    assert again.replayed is True
+    assert again.order.id == first.order.id
+    assert first.order.source == pb.ORDER_SOURCE_QUOTATION
+    assert first.order.lines[0].price_locked
+    assert first.order.totals.net.amount == "22.50"
+    assert await stack.available("LED-1") == 7
