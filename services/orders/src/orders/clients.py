@@ -67,10 +67,32 @@ def reservation_from_proto(res: inventory_pb2.Reservation) -> ReservationInfo:
     )
 
 
+class LazyChannel:
+    """A channel opened on first use: `orders serve` builds its wiring before the event
+    loop runs, and a grpc.aio channel belongs to the loop it was created in."""
+
+    def __init__(self, target: str | grpc.aio.Channel) -> None:
+        self._target = target if isinstance(target, str) else None
+        self._channel = None if isinstance(target, str) else target
+
+    def get(self) -> grpc.aio.Channel:
+        if self._channel is None:
+            assert self._target is not None
+            self._channel = make_channel(self._target)
+        return self._channel
+
+
 class GrpcPricing(PricingPort):
-    def __init__(self, channel: grpc.aio.Channel, *, timeout: float = 3.0) -> None:
-        self.stub = pricing_pb2_grpc.PricingServiceStub(channel)
+    def __init__(self, target: str | grpc.aio.Channel, *, timeout: float = 3.0) -> None:
+        self._channel = LazyChannel(target)
+        self._stub: pricing_pb2_grpc.PricingServiceAsyncStub | None = None
         self.timeout = timeout
+
+    @property
+    def stub(self) -> pricing_pb2_grpc.PricingServiceAsyncStub:
+        if self._stub is None:
+            self._stub = pricing_pb2_grpc.PricingServiceStub(self._channel.get())  # type: ignore[assignment]
+        return self._stub
 
     async def quote_lines(
         self, *, customer_id: uuid.UUID, lines: Mapping[str, int], pricing_date: str
@@ -92,9 +114,16 @@ class GrpcPricing(PricingPort):
 
 
 class GrpcInventory(InventoryPort):
-    def __init__(self, channel: grpc.aio.Channel, *, timeout: float = 3.0) -> None:
-        self.stub = inventory_pb2_grpc.InventoryServiceStub(channel)
+    def __init__(self, target: str | grpc.aio.Channel, *, timeout: float = 3.0) -> None:
+        self._channel = LazyChannel(target)
+        self._stub: inventory_pb2_grpc.InventoryServiceAsyncStub | None = None
         self.timeout = timeout
+
+    @property
+    def stub(self) -> inventory_pb2_grpc.InventoryServiceAsyncStub:
+        if self._stub is None:
+            self._stub = inventory_pb2_grpc.InventoryServiceStub(self._channel.get())  # type: ignore[assignment]
+        return self._stub
 
     async def reserve(
         self, *, order_id: uuid.UUID, lines: Mapping[str, int], allow_backorder: bool
@@ -140,7 +169,3 @@ class GrpcInventory(InventoryPort):
                 return None
             raise translate(err, "inventory") from err
         return reservation_from_proto(reply.reservation)
-
-
-def channel(target: str) -> grpc.aio.Channel:
-    return make_channel(target)

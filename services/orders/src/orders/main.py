@@ -11,7 +11,6 @@ from cypher.orders.v1 import orders_pb2, orders_pb2_grpc
 from cypher_runtime.app import Runtime
 from cypher_runtime.cli import run_cli
 from cypher_runtime.clock import Clock, SystemClock
-from cypher_runtime.grpc_client import make_channel
 from cypher_runtime.messaging.consumer import Subscription
 from orders.clients import GrpcInventory, GrpcPricing
 from orders.customers import CustomerService
@@ -61,8 +60,9 @@ def wire(
     clock = clock or SystemClock()
     runtime = Runtime("orders", settings, queue_prefix=queue_prefix)
     timeout = settings.upstream_timeout_seconds
-    pricing = pricing or GrpcPricing(make_channel(settings.pricing_addr), timeout=timeout)
-    inventory = inventory or GrpcInventory(make_channel(settings.inventory_addr), timeout=timeout)
+    # Channels open on first use, inside the running event loop.
+    pricing = pricing or GrpcPricing(settings.pricing_addr, timeout=timeout)
+    inventory = inventory or GrpcInventory(settings.inventory_addr, timeout=timeout)
     customers = CustomerService(runtime.db, clock)
     orders = OrderService(runtime.db, clock)
     saga = PlacementSaga(
