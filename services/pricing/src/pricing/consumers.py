@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import uuid
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import cast
@@ -45,6 +46,14 @@ def _amount(text: str) -> Decimal | None:
     except InvalidOperation:
         return None
     return value if value.is_finite() else None
+
+
+def _customer(text: str) -> str:
+    """The canonical UUID text, as the gRPC side stores it (orders' ids are UUIDs)."""
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        return text
 
 
 class EventHandlers:
@@ -84,13 +93,16 @@ class EventHandlers:
 
     async def order_confirmed(self, uow: UnitOfWork, event: ReceivedEvent) -> None:
         msg = cast(orders_events.OrderConfirmed, event.message)
+        if not msg.order_id or not msg.customer_id:
+            log.warning("order.confirmed without order or customer", extra={"event_id": event.id})
+            return
         net = _amount(msg.net_total.amount) or _amount(msg.totals.net.amount) or Decimal(0)
         touched = Touched()
         await self.svc.order_confirmed(
             uow,
             touched,
             order_id=msg.order_id,
-            customer_id=msg.customer_id,
+            customer_id=_customer(msg.customer_id),
             net_total=net,
             currency=msg.net_total.currency,
             confirmed_at=self._when(msg.confirmed_at, msg.occurred_at),
@@ -99,12 +111,15 @@ class EventHandlers:
 
     async def order_cancelled(self, uow: UnitOfWork, event: ReceivedEvent) -> None:
         msg = cast(orders_events.OrderCancelled, event.message)
+        if not msg.order_id or not msg.customer_id:
+            log.warning("order.cancelled without order or customer", extra={"event_id": event.id})
+            return
         touched = Touched()
         await self.svc.order_cancelled(
             uow,
             touched,
             order_id=msg.order_id,
-            customer_id=msg.customer_id,
+            customer_id=_customer(msg.customer_id),
             net_total=_amount(msg.net_total.amount) or Decimal(0),
             currency=msg.net_total.currency,
         )
@@ -135,7 +150,7 @@ def invalidate_for(cache: PriceCache, event: ReceivedEvent) -> None:
     elif isinstance(msg, pricing_events.ProductUpserted):
         cache.invalidate_skus({msg.product.sku})
     elif isinstance(msg, CUSTOMER_EVENTS):
-        cache.invalidate_customer(msg.customer_id)
+        cache.invalidate_customer(_customer(msg.customer_id))
 
 
 async def listen_for_invalidations(broker: Broker, cache: PriceCache) -> None:

@@ -217,3 +217,59 @@ async def test_two_replicas_announce_each_boundary_once(
         if e.message.reason == pb.PRICE_CHANGE_REASON_PROMOTION  # type: ignore[attr-defined]
     ]
     assert sorted(announced) == ["S1", "S2", "S3"]
+
+
+async def test_quote_of_50_lines_costs_one_database_statement(pricing: Running) -> None:
+    from sqlalchemy import event
+
+    for i in range(50):
+        await create(pricing, f"Q{i:02d}", category=f"c{i % 3}")
+    now = pricing.clock.now()
+    await pricing.stub.CreatePromotion(
+        pb.CreatePromotionRequest(
+            name="c1",
+            category="c1",
+            discount_pct="10",
+            starts_at=ts(now),
+            ends_at=ts(now + timedelta(days=1)),
+        )
+    )
+    customer = "8f14e45f-ceea-467f-a0e6-000000000001"
+    await pricing.stub.SetCustomerTierOverride(
+        pb.SetCustomerTierOverrideRequest(customer_id=customer, tier=pb.TIER_1)
+    )
+    request = pb.QuoteLinesRequest(
+        customer_id=customer,
+        lines=[pb.QuoteLineInput(sku=f"Q{i:02d}", quantity=i + 1) for i in range(50)],
+    )
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        # The same engine serves the outbox relay, the health probe and the promotion
+        # scheduler's polling too; those statements are not the quote's.
+        background = ("outbox", "promotion_boundaries", "inbox")
+        if statement.strip() != "SELECT 1" and not any(t in statement for t in background):
+            statements.append(statement)
+
+    engine = pricing.app.runtime.db.engine.sync_engine
+    pricing.app.service.cache.clear()  # cold: products, promotions, tier and rules all missing
+    event.listen(engine, "before_cursor_execute", count)
+
+    async def statements_of_one_call() -> int:
+        statements.clear()
+        assert await pricing.stub.QuoteLines(request) == cold
+        return len(statements)
+
+    try:
+        cold = await pricing.stub.QuoteLines(request)
+        cold_statements = list(statements)
+        # This replica's own events (from the setup above) still arrive and invalidate
+        # entries for a moment; once they are through, a call needs no statement at all.
+        await eventually(statements_of_one_call, lambda n: n == 0, what="quote from cache")
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+    assert len(cold.lines) == 50
+    assert {line.tier for line in cold.lines} == {pb.TIER_1}
+    assert sum(1 for line in cold.lines if line.promotion_id) == 17  # the c1 products
+    assert len(cold_statements) == 1, cold_statements

@@ -231,7 +231,8 @@ async def test_confirmed_orders_raise_the_tier_strictly_above_the_threshold(
     await publish_order(pricing, confirmed(str(uuid.uuid4()), customer, "5000.00", at=now))
     await wait_consumed(pricing, ORDER_CONFIRMED, "applied", 1)
     at_threshold = await tier_of(pricing, customer)
-    await publish_order(pricing, confirmed(str(uuid.uuid4()), customer, "0.01", at=now))
+    # Same customer, id in upper case: still the same customer.
+    await publish_order(pricing, confirmed(str(uuid.uuid4()), customer.upper(), "0.01", at=now))
     [changed] = await pricing.events.wait_for(TIER_CHANGED)
     above = await tier_of(pricing, customer)
 
