@@ -22,7 +22,7 @@ from orders.clients import GrpcInventory
 from orders.domain.model import LinePrice
 from orders.errors import DependencyUnavailable
 from orders.placement import PlacementSaga, PlaceOrder
-from orders.ports import ReservationInfo
+from orders.ports import PricedQuote, PricingPort, ReservationInfo
 from orders.proto_mapping import line_price_from_proto
 
 from .harness import DatabaseFactory, Stack, locked_price, running_stack
@@ -268,3 +268,35 @@ async def test_insufficient_stock_error_passes_through_unchanged(recovering: Sta
     remote = error_from_rpc(caught.value)
     assert remote.code == "INSUFFICIENT_STOCK"
     assert remote.details["shortfall"]["LED-6"] == 1
+
+
+class DownPricing(PricingPort):
+    """Pricing that does not answer (down or past its deadline)."""
+
+    async def quote_lines(
+        self, *, customer_id: uuid.UUID, lines: Mapping[str, int], pricing_date: str
+    ) -> PricedQuote:
+        raise DependencyUnavailable("pricing did not answer (injected)")
+
+
+async def test_pricing_down_fails_the_placement_before_any_reservation(recovering: Stack) -> None:
+    s = recovering
+    customer = uuid.UUID(await s.customer())
+    await s.stock("LED-7", 5)
+    saga = PlacementSaga(
+        Database(s.orders_url),
+        DownPricing(),
+        GrpcInventory(inventory_target(s)),
+        SystemClock(),
+        instance_id=s.orders.saga.instance_id,
+    )
+    with pytest.raises(DependencyUnavailable):
+        await saga.place(PlaceOrder(customer, {"LED-7": 2}, idempotency_key="down-1"))
+    assert await placement_of(s, "down-1") == ("FAILED", None)
+    assert await reservation_status(s, str(await order_id_of(s, "down-1"))) is None
+    assert await s.available("LED-7") == 5
+
+
+async def order_id_of(s: Stack, key: str) -> uuid.UUID:
+    rows = await s.sql("SELECT id FROM orders WHERE idempotency_key = $1", key)
+    return uuid.UUID(str(rows[0]["id"]))
