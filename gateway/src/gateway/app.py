@@ -63,6 +63,19 @@ async def _bootstrap_admin(app: FastAPI, settings: GatewaySettings, clock: Clock
             delay = min(delay * 2, 10.0)
 
 
+HOUSEKEEPING_SECONDS = 600.0
+
+
+async def _housekeeping(app: FastAPI, clock: Clock) -> None:
+    """Purge expired idempotency keys and refresh tokens every 10 minutes."""
+    while True:
+        await asyncio.sleep(HOUSEKEEPING_SECONDS)
+        try:
+            await identity.purge_expired(db=app.state.db, now=clock.now())
+        except Exception:
+            log.exception("housekeeping failed; next round in 10 minutes")
+
+
 def create_app(settings: GatewaySettings, *, clock: Clock | None = None) -> FastAPI:
     """Build the app; `clock` is injectable so token expiry is testable without sleeping."""
     the_clock: Clock = clock or SystemClock()
@@ -77,9 +90,11 @@ def create_app(settings: GatewaySettings, *, clock: Clock | None = None) -> Fast
         # Normally done at once; only a DB outage at start-up leaves it running.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(bootstrap), timeout=10)
+        housekeeping = asyncio.create_task(_housekeeping(app, the_clock))
         try:
             yield
         finally:
+            housekeeping.cancel()
             bootstrap.cancel()
             await app.state.upstreams.close()
             await app.state.broker.close()

@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, text, update
+from sqlalchemy import delete, func, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -23,7 +23,7 @@ from gateway.errors import ApiError
 from gateway.rbac import Role
 from gateway.schemas import UserCreate, UserUpdate
 from gateway.settings import GatewaySettings
-from gateway.tables import RefreshToken, User
+from gateway.tables import IdempotencyKey, RefreshToken, User
 
 log = logging.getLogger(__name__)
 
@@ -360,3 +360,19 @@ async def disable_totp(*, session: AsyncSession, user: User, code: str, now: dat
     user.backup_code_hashes = []
     user.updated_at = now
     await session.flush()
+
+
+# --- housekeeping ------------------------------------------------------------------------
+
+
+async def purge_expired(*, db: Database, now: datetime) -> tuple[int, int]:
+    """Delete idempotency keys past their 24 h and refresh tokens past their expiry (a
+    day of grace keeps recent reuse detectable). Idempotent: any replica may run it."""
+    async with db.sessions() as session, session.begin():
+        keys = await session.execute(
+            delete(IdempotencyKey).where(col(IdempotencyKey.expires_at) < now)
+        )
+        tokens = await session.execute(
+            delete(RefreshToken).where(col(RefreshToken.expires_at) < now - timedelta(days=1))
+        )
+    return int(getattr(keys, "rowcount", 0) or 0), int(getattr(tokens, "rowcount", 0) or 0)

@@ -295,10 +295,10 @@ async def test_tiers_and_tier_override_clearing(gateway: Gateway) -> None:
     )
 
     assert [(t["tier"], d(t["discount_pct"])) for t in tiers.json()["data"]] == [
-        ("STANDARD", 0),
-        ("TIER_1", 5),
-        ("TIER_2", 10),
-        ("TIER_3", 15),
+        ("STANDARD", Decimal(0)),
+        ("TIER_1", Decimal(5)),
+        ("TIER_2", Decimal(10)),
+        ("TIER_3", Decimal(15)),
     ]
     assert [d(t["min_spend"]) for t in tiers.json()["data"]][1:] == [5000, 15000, 30000]
     assert cleared.json()["data"]["tier"] == "STANDARD"
@@ -417,7 +417,9 @@ class NeverAnswers(inventory_pb2_grpc.InventoryServiceServicer):
 
 @pytest.fixture
 def hung_inventory() -> Iterator[str]:
-    servicer = NeverAnswers()
+    # The generated servicer base marks every RPC abstract in its stubs; unimplemented
+    # ones answer UNIMPLEMENTED at run time, which is all this fake needs.
+    servicer = NeverAnswers()  # type: ignore[abstract]
     server = grpc.server(ThreadPoolExecutor(max_workers=4))
     inventory_pb2_grpc.add_InventoryServiceServicer_to_server(servicer, server)  # type: ignore[no-untyped-call]
     port = server.add_insecure_port("127.0.0.1:0")

@@ -265,3 +265,23 @@ async def test_cors_allows_only_the_configured_origins(
         assert allowed.headers["Access-Control-Allow-Origin"] == "https://app.cypher.ro"
         assert allowed.headers["Access-Control-Allow-Credentials"] == "true"
         assert "Access-Control-Allow-Origin" not in refused.headers
+
+
+async def test_housekeeping_purges_expired_idempotency_keys_and_refresh_tokens(
+    gateway: Gateway,
+) -> None:
+    from gateway import identity
+
+    headers = {**(await gateway.admin()), "Idempotency-Key": "purge-me"}
+    body = {"email": "purge@cypher.ro", "password": PASSWORD, "full_name": "P", "role": "user"}
+    await gateway.client.post("/api/v1/users", json=body, headers=headers)
+
+    kept = await identity.purge_expired(db=gateway.app.state.db, now=gateway.clock.now())
+    purged = await identity.purge_expired(
+        db=gateway.app.state.db, now=gateway.clock.now() + timedelta(days=9)
+    )
+
+    assert kept == (0, 0)
+    assert purged[0] == 1
+    assert purged[1] >= 1
+    assert await _rows(gateway.settings, "SELECT * FROM idempotency_keys") == []
