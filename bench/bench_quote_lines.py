@@ -30,6 +30,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -137,7 +138,9 @@ async def seed(target: str) -> list[str]:
                 name=f"LED product {i}",
                 category=f"cat-{i % 10}",
                 unit="buc",
-                cost=money_pb2.Money(amount=f"{rng.uniform(1, 500):.2f}", currency="RON"),
+                cost=money_pb2.Money(
+                    amount=str(Decimal(rng.randint(100, 50_000)) / 100), currency="RON"
+                ),
                 margin_pct=str(rng.choice((10, 25, 35, 50))),
                 vat_category=pb.VAT_CATEGORY_STANDARD,
             )
@@ -238,10 +241,13 @@ async def main(seconds: float) -> None:
         print()
         print(await profile_hot_path(cached.service, skus, 300))
     finally:
-        for app in apps:
-            await app.runtime.stop()
-        await delete_scope(scope, [c.queue_name for app in apps for c in app.runtime.consumers])
-        await drop_database(url)
+        try:
+            for app in apps:
+                await app.runtime.stop()
+            queues = [c.queue_name for app in apps for c in app.runtime.consumers]
+            await delete_scope(scope, queues)
+        finally:
+            await drop_database(url)  # even when the broker is away at the end
 
 
 if __name__ == "__main__":

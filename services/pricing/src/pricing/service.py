@@ -549,15 +549,15 @@ class PricingService:
         repo = Promotions(uow.session)
         products = Products(uow.session)
         due = await repo.claim_due(now=now, limit=self.settings.promotion_batch_size)
+        promos = {b.promotion_id: await repo.get(b.promotion_id) for b in due}
+        locked = await products.lock_targets_of([p for p in promos.values() if p is not None])
         seen: set[tuple[str, datetime]] = set()
         for boundary in due:
-            promo = await repo.get(boundary.promotion_id)
+            promo = promos[boundary.promotion_id]
             if promo is None:
                 continue
             targets = [
-                p
-                for p in await products.lock_targets(sku=promo.sku, category=promo.category)
-                if (p.sku, boundary.due_at) not in seen
+                p for p in locked if promo.applies_to(p) and (p.sku, boundary.due_at) not in seen
             ]
             seen.update((p.sku, boundary.due_at) for p in targets)
             just_before = boundary.due_at - MICROSECOND

@@ -144,6 +144,24 @@ class Products:
         stmt = stmt.order_by(col(ProductRow.sku)).with_for_update()
         return [product_from_row(r) for r in (await self.session.execute(stmt)).scalars()]
 
+    async def lock_targets_of(self, promotions: Sequence[Promotion]) -> list[Product]:
+        """Active products any of `promotions` targets, all locked at once in sku order, so
+        two schedulers working on overlapping promotions cannot deadlock."""
+        skus = sorted({p.sku for p in promotions if p.sku is not None})
+        categories = sorted({p.category for p in promotions if p.category is not None})
+        if not skus and not categories:
+            return []
+        stmt = (
+            select(ProductRow)
+            .where(
+                col(ProductRow.active).is_(True),
+                or_(col(ProductRow.sku).in_(skus), col(ProductRow.category).in_(categories)),
+            )
+            .order_by(col(ProductRow.sku))
+            .with_for_update()
+        )
+        return [product_from_row(r) for r in (await self.session.execute(stmt)).scalars()]
+
     async def lock_followers(self, *, supplier_id: str, sku: str) -> list[StoredProduct]:
         stmt = (
             select(ProductRow)
