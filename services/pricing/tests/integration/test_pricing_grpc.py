@@ -482,3 +482,62 @@ async def test_inactive_product_is_not_priced(pricing: Running) -> None:
 
 def test_decimal_is_used_for_money() -> None:
     assert Decimal("0.1") + Decimal("0.2") == Decimal("0.3")
+
+
+async def test_list_promotions_newest_first_with_cursor_and_filters(pricing: Running) -> None:
+    await create(pricing, "LED-1", category="bulbs")
+    await create(pricing, "LED-2", category="strips")
+    now = pricing.clock.now()
+    ids = []
+    for i, (sku, category) in enumerate(
+        [("LED-1", ""), ("", "bulbs"), ("LED-2", ""), ("", "strips")]
+    ):
+        promo = await pricing.stub.CreatePromotion(
+            pb.CreatePromotionRequest(
+                name=f"p{i}",
+                sku=sku,
+                category=category,
+                discount_pct="5",
+                starts_at=ts(now + timedelta(hours=i)),
+                ends_at=ts(now + timedelta(days=3)),
+            )
+        )
+        ids.append(promo.promotion.id)
+
+    first = await pricing.stub.ListPromotions(
+        pb.ListPromotionsRequest(page=pagination_pb2.PageRequest(limit=3))
+    )
+    rest = await pricing.stub.ListPromotions(
+        pb.ListPromotionsRequest(
+            page=pagination_pb2.PageRequest(limit=3, cursor=first.page.next_cursor)
+        )
+    )
+    for_sku = await pricing.stub.ListPromotions(pb.ListPromotionsRequest(sku="LED-1"))
+    for_category = await pricing.stub.ListPromotions(pb.ListPromotionsRequest(category="strips"))
+    active = await pricing.stub.ListPromotions(pb.ListPromotionsRequest(active_only=True))
+
+    assert [p.id for p in first.promotions] == [ids[3], ids[2], ids[1]]
+    assert [p.id for p in rest.promotions] == [ids[0]]
+    assert rest.page.next_cursor == ""
+    assert [p.id for p in for_sku.promotions] == [ids[1], ids[0]]  # its category's too
+    assert [p.id for p in for_category.promotions] == [ids[3]]
+    assert [p.id for p in active.promotions] == [ids[0]]  # the others start later
+
+
+async def test_price_history_pages_newest_first(pricing: Running) -> None:
+    await create(pricing)
+    for cost in ("101", "102", "103"):
+        await pricing.stub.UpdateCost(pb.UpdateCostRequest(sku="LED-1", cost=money(cost)))
+
+    first = await pricing.stub.ListPriceHistory(
+        pb.ListPriceHistoryRequest(sku="LED-1", page=pagination_pb2.PageRequest(limit=3))
+    )
+    rest = await pricing.stub.ListPriceHistory(
+        pb.ListPriceHistoryRequest(
+            sku="LED-1", page=pagination_pb2.PageRequest(limit=3, cursor=first.page.next_cursor)
+        )
+    )
+
+    assert [e.new_cost.amount for e in first.entries] == ["103.00", "102.00", "101.00"]
+    assert [(e.new_cost.amount, e.version) for e in rest.entries] == [("100.00", 1)]
+    assert rest.page.next_cursor == ""
