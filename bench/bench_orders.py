@@ -3,7 +3,7 @@
 lines each — with p50/p99 at 16 concurrent clients, beside the pricing read rate
 (GET /api/v1/pricing/{sku}) measured in the same run on the same stack.
 
-    uv run python bench/bench_orders.py [--seconds 20] [--clients 16]
+    uv run python bench/bench_orders.py [--seconds 20] [--clients 16] [--sku-pool 3]
 
 Every service and the gateway run as real processes (the e2e stack runner, fresh
 databases, a private exchange; gateway rate limits off for the load). Where an order's
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import random
 import statistics
 import tempfile
 import time
@@ -113,7 +114,7 @@ async def saga_profile(stack: LocalStack, since: float) -> list[str]:
     return lines
 
 
-async def main(seconds: float, clients: int) -> None:
+async def main(seconds: float, clients: int, sku_pool: int) -> None:
     config = StackConfig(
         pg_admin_url=postgres_admin_url(),
         amqp_url=amqp_url(),
@@ -123,10 +124,6 @@ async def main(seconds: float, clients: int) -> None:
             "GATEWAY_RATE_LIMIT_ENABLED": "false",
             "CYPHER_LOG_LEVEL": "WARNING",
             "OTEL_TRACES_EXPORTER": "none",
-            # enough connections for the load on every service
-            "ORDERS_DB_POOL_SIZE": "20",
-            "INVENTORY_DB_POOL_SIZE": "20",
-            "PRICING_DB_POOL_SIZE": "20",
         },
     )
     stack = LocalStack(config)
@@ -143,7 +140,8 @@ async def main(seconds: float, clients: int) -> None:
             timeout=30,
             limits=limits,
         ) as client:
-            skus = [f"BENCH-{i}-{uuid.uuid4().hex[:6].upper()}" for i in range(LINES_PER_ORDER)]
+            pool = max(sku_pool, LINES_PER_ORDER)
+            skus = [f"BENCH-{i}-{uuid.uuid4().hex[:6].upper()}" for i in range(pool)]
             for i, sku in enumerate(skus):
                 product = {
                     "sku": sku,
@@ -161,12 +159,16 @@ async def main(seconds: float, clients: int) -> None:
                 json={"name": "Bench SRL", "email": "bench@lumina.ro", "vat_code": "RO14399840"},
             )
             customer.raise_for_status()
-            body = {
-                "customer_id": customer.json()["data"]["id"],
-                "lines": [{"sku": s, "quantity": 1 + i} for i, s in enumerate(skus)],
-            }
+            customer_id = customer.json()["data"]["id"]
 
             async def place(c: httpx.AsyncClient) -> httpx.Response:
+                # 3 lines drawn from the pool: a pool of 3 makes every order hit the same
+                # stock rows (the worst case for inventory's row locks).
+                chosen = random.sample(skus, LINES_PER_ORDER)
+                body = {
+                    "customer_id": customer_id,
+                    "lines": [{"sku": s, "quantity": 1 + i} for i, s in enumerate(chosen)],
+                }
                 return await c.post(
                     "/orders", json=body, headers={"Idempotency-Key": uuid.uuid4().hex}
                 )
@@ -181,7 +183,10 @@ async def main(seconds: float, clients: int) -> None:
             prices = await load(client, seconds, clients, price)
             profile = await saga_profile(stack, since)
 
-        print(f"CYPHER orders benchmark — {clients} concurrent clients, {seconds:.0f} s per target")
+        print(
+            f"CYPHER orders benchmark — {clients} concurrent clients, {seconds:.0f} s per target, "
+            f"3 lines per order drawn from {pool} skus"
+        )
         print(summary(f"POST /orders ({LINES_PER_ORDER} lines, full saga)", *orders))
         print(summary("GET /pricing/{sku}", *prices))
         order_p50, price_p50 = percentile(orders[0], 50), percentile(prices[0], 50)
@@ -203,5 +208,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument(
+        "--sku-pool", type=int, default=3, help="skus the 3 lines are drawn from (3 = one hot spot)"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.seconds, args.clients))
+    asyncio.run(main(args.seconds, args.clients, args.sku_pool))

@@ -623,6 +623,10 @@ async def saga_steps(session: AsyncSession, order_id: uuid.UUID) -> list[dict[st
     return [dict(r) for r in rows]
 
 
+async def set_order_number(session: AsyncSession, order_id: uuid.UUID, number: str) -> None:
+    await session.execute(update(orders).where(orders.c.id == order_id).values(number=number))
+
+
 async def next_order_number(session: AsyncSession, year: int) -> int:
     """The next number of `year`. The counter row stays locked until the transaction
     ends, so confirmations serialize here; a rollback gives the number back (no gaps)."""

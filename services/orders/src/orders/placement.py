@@ -373,12 +373,7 @@ class PlacementSaga:
         try:
             async with self.db.unit_of_work() as uow:
                 was_new = order.status is None
-                number = None
-                if order.number is None:
-                    number = format_order_number(
-                        t1.year, await db.next_order_number(uow.session, t1.year)
-                    )
-                order.confirm(number=number, actor=actor, at=t1)
+                order.confirm(number=None, actor=actor, at=t1)
                 saved = await db.save_order(
                     uow.session,
                     order,
@@ -387,9 +382,15 @@ class PlacementSaga:
                     clear_owner=True,
                 )
                 if not saved:
-                    # Rolled back: the number goes back to the counter (no gap).
                     raise SagaTakenOver(f"order {order.id} was taken over by the recoverer")
                 await db.append_history(uow.session, order.id, order.pending_changes)
+                if order.number is None:
+                    # Last: the year's counter row serializes every confirmation until
+                    # commit, so it is taken after every other write of this transaction.
+                    # A rollback gives the number back (no gap).
+                    value = await db.next_order_number(uow.session, t1.year)
+                    order.number = format_order_number(t1.year, value)
+                    await db.set_order_number(uow.session, order.id, order.number)
                 if was_new:
                     uow.publish(ev.created(order, t1))
                 uow.publish(
