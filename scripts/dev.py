@@ -23,6 +23,7 @@ from cypher_testkit.stack import (
     LocalStack,
     StackConfig,
 )
+from seed_demo import seed
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_DIR = ROOT / ".run"
@@ -70,7 +71,11 @@ async def main() -> int:
     try:
         await stack.wait_ready()
         elapsed = time.monotonic() - started
-        print(f"\nCYPHER is ready in {elapsed:.1f} s\n")
+        print(f"\nCYPHER is ready in {elapsed:.1f} s")
+        try:
+            print(await seed(stack.gateway_url, email, password), "\n")
+        except Exception as exc:  # the stack is up; demo data is a convenience
+            print(f"demo data not loaded: {exc!r}\n")
         print(f"  gateway      {stack.gateway_url}/api/v1   docs {stack.gateway_url}/docs")
         for s in SERVICES:
             print(f"  {s.name:<12} gRPC 127.0.0.1:{s.grpc_port}   {stack.http_url(s.name)}/ready")
