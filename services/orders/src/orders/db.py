@@ -646,9 +646,15 @@ async def heartbeat(session: AsyncSession, instance_id: str, at: datetime) -> No
 
 
 async def orphaned_sagas(
-    session: AsyncSession, *, now: datetime, instance_timeout: timedelta, limit: int = 100
+    session: AsyncSession,
+    *,
+    now: datetime,
+    instance_timeout: timedelta,
+    max_age: timedelta,
+    limit: int = 100,
 ) -> list[tuple[uuid.UUID, str | None]]:
-    """Open sagas whose owner is gone: none, or an instance whose heartbeat stopped."""
+    """Open sagas whose owner is gone: none, an instance whose heartbeat stopped, or a
+    saga idle longer than any live saga can be (its owner lost track of it)."""
     live = select(saga_instances.c.id).where(
         saga_instances.c.heartbeat_at >= now - instance_timeout
     )
@@ -664,6 +670,7 @@ async def orphaned_sagas(
                     orders.c.saga_owner.not_in(live),
                     orders.c.updated_at < now - instance_timeout,
                 ),
+                orders.c.updated_at < now - max_age,
             )
         )
         .order_by(orders.c.created_at)

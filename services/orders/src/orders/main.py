@@ -73,6 +73,7 @@ def wire(
         pause_after_reserve=settings.saga_pause_after_reserve_seconds,
         replay_wait=settings.idempotent_replay_wait_seconds,
         instance_timeout=settings.saga_instance_timeout_seconds,
+        max_age=settings.saga_max_age_seconds,
     )
     servicer = OrdersServicer(customers, orders, saga)
 

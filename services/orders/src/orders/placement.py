@@ -138,6 +138,7 @@ class PlacementSaga:
         pause_after_reserve: float = 0.0,
         replay_wait: float = 10.0,
         instance_timeout: float = 10.0,
+        max_age: float = 120.0,
     ) -> None:
         self.db = database
         self.pricing = pricing
@@ -147,6 +148,7 @@ class PlacementSaga:
         self.pause_after_reserve = pause_after_reserve
         self.replay_wait = replay_wait
         self.instance_timeout = timedelta(seconds=instance_timeout)
+        self.max_age = timedelta(seconds=max_age)
 
     # ================================================================ placing =========
     async def place(self, cmd: PlaceOrder) -> tuple[Order, bool]:
@@ -195,7 +197,7 @@ class PlacementSaga:
                     uow.session, order, "START", "SUCCEEDED", now, now, {"actor": cmd.actor}
                 )
                 await uow.commit()
-            return await self._run(order, cmd, started=now), False
+            return await self._run(order, cmd), False
         raise PlacementInProgress(
             "an order with this idempotency key is being placed; retry",
             details={"idempotency_key": key},
@@ -276,9 +278,24 @@ class PlacementSaga:
                 uow.session, order, "START", "SUCCEEDED", now, now, {"actor": cmd.actor}
             )
             await uow.commit()
-        return await self._run(order, cmd, started=now), False
+        return await self._run(order, cmd), False
 
-    async def _run(self, order: Order, cmd: PlaceOrder, *, started: datetime) -> Order:
+    async def _run(self, order: Order, cmd: PlaceOrder) -> Order:
+        try:
+            return await self._steps(order, cmd)
+        except DomainError:
+            raise  # every coded outcome was recorded by the step that raised it
+        except Exception as exc:
+            # Anything else (the database went away mid-saga…): hand the saga to the
+            # recoverer at once instead of holding it while this process stays alive.
+            log.exception("placement interrupted; leaving the saga to the recoverer")
+            await self._orphan(order.id, self.instance_id)
+            raise DependencyUnavailable(
+                "the order placement was interrupted; it will be confirmed or released",
+                details={"order_id": str(order.id)},
+            ) from exc
+
+    async def _steps(self, order: Order, cmd: PlaceOrder) -> Order:
         # -- PRICE -------------------------------------------------------------------
         t0 = self.clock.now()
         unlocked = {ln.sku: ln.quantity for ln in order.lines if not ln.price_locked}
@@ -313,7 +330,7 @@ class PlacementSaga:
             )
             await self._finish(order, Placement.FAILED, gap, step="PRICE", started=t0)
             raise gap
-        order.apply_prices(prices, pricing_date=pricing_date)
+        order.apply_prices(prices, pricing_date=pricing_date, at=self.clock.now())
         await self._save_step(order, "PRICE", t0, {"pricing_date": pricing_date})
 
         # -- RESERVE -------------------------------------------------------------------
@@ -579,7 +596,7 @@ class PlacementSaga:
         now = self.clock.now()
         async with self.db.unit_of_work() as uow:
             orphans = await db.orphaned_sagas(
-                uow.session, now=now, instance_timeout=self.instance_timeout
+                uow.session, now=now, instance_timeout=self.instance_timeout, max_age=self.max_age
             )
             # Instances silent for a day own nothing any more (their sagas were recovered).
             await db.forget_dead_instances(uow.session, before=now - timedelta(days=1))

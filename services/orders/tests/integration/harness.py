@@ -236,6 +236,7 @@ async def running_stack(
     run_recoverer: bool = False,
     pause_after_reserve: float = 0.0,
     instance_timeout: float = 10.0,
+    max_age: float = 120.0,
     db_pool_size: int = 10,
 ) -> AsyncIterator[Stack]:
     common: dict[str, Any] = {
@@ -272,6 +273,7 @@ async def running_stack(
         inventory_addr=inventory_target,
         saga_pause_after_reserve_seconds=pause_after_reserve,
         saga_instance_timeout_seconds=instance_timeout,
+        saga_max_age_seconds=max_age,
         saga_recover_interval_seconds=0.5,
         saga_heartbeat_seconds=0.5,
         idempotent_replay_wait_seconds=15,

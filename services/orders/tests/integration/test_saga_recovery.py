@@ -34,7 +34,7 @@ async def recovering(
 ) -> AsyncIterator[Stack]:
     """The stack with its recoverer running and a 1 s owner timeout."""
     async with running_stack(
-        database_factory, broker_scope, run_recoverer=True, instance_timeout=1.0
+        database_factory, broker_scope, run_recoverer=True, instance_timeout=1.0, max_age=4.0
     ) as s:
         yield s
 
@@ -300,3 +300,35 @@ async def test_pricing_down_fails_the_placement_before_any_reservation(recoverin
 async def order_id_of(s: Stack, key: str) -> uuid.UUID:
     rows = await s.sql("SELECT id FROM orders WHERE idempotency_key = $1", key)
     return uuid.UUID(str(rows[0]["id"]))
+
+
+async def test_a_saga_its_live_owner_lost_track_of_is_recovered_after_the_max_age(
+    recovering: Stack,
+) -> None:
+    s = recovering
+    customer = uuid.UUID(await s.customer())
+    await s.stock("LED-8", 6)
+    # The live instance (heartbeating) starts a saga and then loses track of it.
+    lost = PlacementSaga(
+        Database(s.orders_url),
+        s.orders.saga.pricing,
+        GrpcInventory(inventory_target(s)),
+        SystemClock(),
+        instance_id=s.orders.saga.instance_id,
+        pause_after_reserve=60,
+    )
+    lines = {"LED-8": 6}
+    task = asyncio.create_task(
+        lost.place(PlaceOrder(customer, lines, prices(lines), idempotency_key="lost-track-1"))
+    )
+    await wait_step(s, "lost-track-1", "RESERVE")
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    assert await placement_of(s, "lost-track-1") == ("PENDING", None)
+    await eventually(
+        lambda: placement_of(s, "lost-track-1"),
+        lambda p: p == ("CONFIRMED", "ORDER_CONFIRMED"),
+        timeout=30,
+        what="recovered after the max age",
+    )
+    assert await s.available("LED-8") == 0

@@ -42,7 +42,7 @@ def confirmed_order(
         at=T0,
     )
     order.apply_prices(
-        {sku: price(sku, q, "10.00") for sku, q in lines.items()}, pricing_date="2026-03-01"
+        {sku: price(sku, q, "10.00") for sku, q in lines.items()}, pricing_date="2026-03-01", at=T0
     )
     order.record_reservation("res-1", [], at=T0)
     order.confirm(number="CMD-2026-000001", actor="tester", at=T0)

@@ -254,7 +254,9 @@ class Order:
         self._touch(at)
         return change
 
-    def apply_prices(self, prices: Mapping[str, LinePrice], *, pricing_date: str) -> None:
+    def apply_prices(
+        self, prices: Mapping[str, LinePrice], *, pricing_date: str, at: datetime
+    ) -> None:
         """Store the prices of the lines that are not locked (saga step PRICE)."""
         for ln in self.lines:
             if ln.price_locked:
@@ -264,7 +266,7 @@ class Order:
         if len(currencies) == 1:
             self.currency = currencies.pop()
         self.pricing_date = pricing_date
-        self._touch(self.updated_at)
+        self._touch(at)
 
     def record_reservation(
         self, reservation_id: str, backorders: Sequence[Backorder], *, at: datetime
