@@ -244,8 +244,7 @@ async def main(seconds: float) -> None:
         try:
             for app in apps:
                 await app.runtime.stop()
-            queues = [c.queue_name for app in apps for c in app.runtime.consumers]
-            await delete_scope(scope, queues)
+            await delete_scope(scope)  # every queue declared under the scope's prefix
         finally:
             await drop_database(url)  # even when the broker is away at the end
 

@@ -27,9 +27,10 @@ class PricingApp:
 
 
 def assemble(
-    settings: PricingSettings, *, queue_prefix: str = "", clock: Clock | None = None
+    settings: PricingSettings, *, queue_prefix: str | None = None, clock: Clock | None = None
 ) -> PricingApp:
-    """Everything wired; tests inject a clock and an isolated queue prefix."""
+    """Everything wired; tests inject a clock and an isolated queue prefix (None = the
+    CYPHER_QUEUE_PREFIX setting, which the e2e stack uses)."""
     runtime = Runtime("pricing", settings, queue_prefix=queue_prefix)
     cache = PriceCache(maxsize=settings.cache_size, ttl=settings.cache_ttl_seconds)
     service = PricingService(
@@ -55,7 +56,7 @@ def assemble(
 
 
 def build(
-    settings: PricingSettings, *, queue_prefix: str = "", clock: Clock | None = None
+    settings: PricingSettings, *, queue_prefix: str | None = None, clock: Clock | None = None
 ) -> Runtime:
     return assemble(settings, queue_prefix=queue_prefix, clock=clock).runtime
 

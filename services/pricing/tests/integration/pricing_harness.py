@@ -26,7 +26,7 @@ from cypher_runtime.grpc_client import make_channel
 from cypher_runtime.messaging.broker import declare_exchanges
 from cypher_runtime.messaging.consumer import decode
 from cypher_runtime.messaging.envelope import ReceivedEvent, cloudevent_headers, event_type_of
-from cypher_testkit.broker import BrokerScope, delete_scope
+from cypher_testkit.broker import BrokerScope
 from cypher_testkit.polling import eventually
 from cypher_testkit.proxy import free_port
 from pricing.main import MIGRATIONS, PricingApp, assemble
@@ -207,10 +207,10 @@ async def running_service(
     *,
     database_url: str | None = None,
     clock: FixedClock | None = None,
-    owns_scope: bool = True,
     **overrides: Any,
 ) -> AsyncIterator[Running]:
-    """A running service; pass `database_url` (and `clock`) to run a second replica."""
+    """A running service; pass `database_url` (and `clock`) to run a second replica.
+    The `broker_scope` fixture deletes the scope's queues and exchanges afterwards."""
     url = database_url or await database_factory("pricing", MIGRATIONS)
     settings = PricingSettings(
         database_url=url,
@@ -259,5 +259,3 @@ async def running_service(
         await grpc_channel.close()
         await app.runtime.stop()
         await connection.close()
-        if owns_scope:
-            await delete_scope(scope, [c.queue_name for c in app.runtime.consumers])

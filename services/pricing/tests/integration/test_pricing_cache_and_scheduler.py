@@ -187,7 +187,6 @@ async def test_two_replicas_announce_each_boundary_once(
         broker_scope,
         database_url=pricing.settings.database_url,
         clock=pricing.clock,
-        owns_scope=False,
     ):
         await pricing.stub.CreatePromotion(
             pb.CreatePromotionRequest(
