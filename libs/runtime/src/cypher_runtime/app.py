@@ -17,6 +17,7 @@ from cypher_runtime.grpc_server import GrpcServer
 from cypher_runtime.http_side import HttpSidePort, side_app
 from cypher_runtime.messaging.broker import Broker
 from cypher_runtime.messaging.consumer import InboxConsumer, Subscription
+from cypher_runtime.messaging.envelope import ReceivedEvent
 from cypher_runtime.messaging.relay import OutboxRelay
 from cypher_runtime.metrics import DB_POOL_CHECKED_OUT, DEPENDENCY_UP
 from cypher_runtime.settings import ServiceSettings
@@ -65,7 +66,13 @@ class Runtime:
         self._grpc_names.append(full_name)
         self._grpc_registrations.append(register)
 
-    def add_consumer(self, purpose: str, subscriptions: Sequence[Subscription]) -> InboxConsumer:
+    def add_consumer(
+        self,
+        purpose: str,
+        subscriptions: Sequence[Subscription],
+        *,
+        after_commit: Callable[[ReceivedEvent], Awaitable[None]] | None = None,
+    ) -> InboxConsumer:
         s = self.settings
         consumer = InboxConsumer(
             service=self.name,
@@ -78,6 +85,7 @@ class Runtime:
             retry_delay_ms=s.consumer_retry_delay_ms,
             queue_prefix=self.queue_prefix,
             queue_expires_ms=s.queue_expires_ms,
+            after_commit=after_commit,
         )
         self.consumers.append(consumer)
         return consumer

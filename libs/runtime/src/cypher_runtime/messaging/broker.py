@@ -81,11 +81,15 @@ class Broker:
                 self._exchange = await declare_exchanges(self._publish_channel, self.exchange_name)
             return self._exchange
 
-    async def close(self) -> None:
+    async def close(self, timeout: float = 5.0) -> None:
         if self._task is not None and not self._task.done():
             self._task.cancel()
         if self._connection is not None:
-            await self._connection.close()
+            try:
+                async with asyncio.timeout(timeout):
+                    await self._connection.close()
+            except Exception as exc:  # an unresponsive broker must not hang shutdown
+                log.warning("broker connection not closed cleanly", extra={"error": repr(exc)})
 
 
 async def declare_exchanges(channel: AbstractChannel, name: str) -> AbstractExchange:

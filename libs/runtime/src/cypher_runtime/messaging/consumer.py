@@ -191,14 +191,16 @@ class InboxConsumer:
         self._queue = await self.declare(self._channel)
         self._tag = await self._queue.consume(self._on_message)
 
-    async def stop(self) -> None:
-        if self._queue is not None and self._tag is not None:
-            try:
-                await self._queue.cancel(self._tag)
-            except Exception as exc:  # the channel may already be gone at shutdown
-                log.debug("cancel consumer failed", extra={"error": repr(exc)})
-        if self._channel is not None and not self._channel.is_closed:
-            await self._channel.close()
+    async def stop(self, timeout: float = 5.0) -> None:
+        # Bounded: with the broker gone, a cancel or close would wait for a reply forever.
+        try:
+            async with asyncio.timeout(timeout):
+                if self._queue is not None and self._tag is not None:
+                    await self._queue.cancel(self._tag)
+                if self._channel is not None and not self._channel.is_closed:
+                    await self._channel.close()
+        except Exception as exc:  # the channel may already be gone at shutdown
+            log.debug("consumer stop incomplete", extra={"error": repr(exc)})
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         started = time.perf_counter()
