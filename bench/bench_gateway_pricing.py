@@ -146,6 +146,16 @@ async def http_ok(url: str) -> bool:
         return (await client.get(url)).status_code == 200
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), to report CPU per request: on a
+    small shared machine throughput is bounded by the load generator, CPU is not."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 # --- load --------------------------------------------------------------------------------
 
 
@@ -156,6 +166,7 @@ class Result:
     seconds: float
     latencies: list[float]
     errors: int
+    cpu: dict[str, float] | None = None  # process -> CPU ms per request
 
     @property
     def rps(self) -> float:
@@ -170,11 +181,18 @@ class Result:
             f"{self.name:<28} {self.rps:>9.0f} req/s   p50 {self.pct(0.50):>7.2f} ms   "
             f"p99 {self.pct(0.99):>7.2f} ms   mean {statistics.fmean(self.latencies) * 1000:>7.2f}"
             f" ms   errors {self.errors}"
+            + "".join(f"\n{'':<30}CPU {k}: {v:.2f} ms/request" for k, v in (self.cpu or {}).items())
         )
 
 
 async def load(
-    name: str, base: str, path: str, headers: dict[str, str], total: int, concurrency: int
+    name: str,
+    base: str,
+    path: str,
+    headers: dict[str, str],
+    total: int,
+    concurrency: int,
+    watch: dict[str, int] | None = None,
 ) -> Result:
     """`concurrency` clients, each with its own keep-alive connection, share `total`
     requests; the count is bounded so every run does the same work."""
@@ -194,9 +212,13 @@ async def load(
                 if reply.status_code != 200:
                     errors += 1
 
+    watch = watch or {}
+    cpu_before = {k: cpu_seconds(pid) for k, pid in watch.items()}
     started = time.perf_counter()
     await asyncio.gather(*(client_loop() for _ in range(concurrency)))
-    return Result(name, total, time.perf_counter() - started, latencies, errors)
+    elapsed = time.perf_counter() - started
+    cpu = {k: (cpu_seconds(pid) - cpu_before[k]) * 1000 / total for k, pid in watch.items()}
+    return Result(name, total, elapsed, latencies, errors, cpu)
 
 
 def machine() -> str:
@@ -288,22 +310,32 @@ async def run(total: int, concurrency: int, profile: bool) -> None:
             sku = f"BENCH-{tag.upper()}"
             created = await client.post(
                 "/api/v1/products",
-                json={"sku": sku, "name": "Bench LED", "category": "bench", "unit": "buc",
-                      "cost": "100.00", "margin_pct": "30"},
+                json={
+                    "sku": sku,
+                    "name": "Bench LED",
+                    "category": "bench",
+                    "unit": "buc",
+                    "cost": "100.00",
+                    "margin_pct": "30",
+                },
                 headers=auth,
             )
             created.raise_for_status()
         path = f"/api/v1/pricing/{sku}?quantity=60"
 
+        gw_watch = {"gateway": procs[1].popen.pid, "pricing": procs[0].popen.pid}
         # Warm-up: connections, the price cache, code paths; not measured.
         await load("warm-up gateway", gateway, path, auth, 500, concurrency)
         await load("warm-up bare", bare, path, {}, 500, concurrency)
         # Interleaved, twice each, so drift on the machine hits both targets alike.
         results: dict[str, list[Result]] = {"gateway": [], "bare": []}
         for _ in range(2):
-            gw = await load("gateway", gateway, path, auth, total, concurrency)
+            gw = await load("gateway", gateway, path, auth, total, concurrency, gw_watch)
             results["gateway"].append(gw)
-            results["bare"].append(await load("bare", bare, path, {}, total, concurrency))
+            bare_watch = {"bare": procs[2].popen.pid}
+            results["bare"].append(
+                await load("bare", bare, path, {}, total, concurrency, bare_watch)
+            )
         best = {k: max(v, key=lambda r: r.rps) for k, v in results.items()}
         if profile:
             procs[1].popen.send_signal(signal.SIGUSR1)
@@ -318,14 +350,21 @@ async def run(total: int, concurrency: int, profile: bool) -> None:
             await wait_until(dumped, "profile dump", timeout=30)
 
         print(f"\nmachine: {machine()}")
-        print(f"load: {total} requests x 2 rounds per target, {concurrency} concurrent clients, "
-              "keep-alive; best round shown")
+        print(
+            f"load: {total} requests x 2 rounds per target, {concurrency} concurrent clients, "
+            "keep-alive; best round shown"
+        )
         print(f"gateway -> pricing: GET {path} (auth, RBAC, rate limit, audit-free read, gRPC)")
         print(best["gateway"].line().replace("gateway", "gateway + pricing", 1))
         print(best["bare"].line().replace("bare", "bare uvicorn JSON", 1))
         ratio = best["gateway"].rps / best["bare"].rps
-        print(f"ratio gateway/bare throughput: {ratio:.2f} "
-              f"(p50 x{best['gateway'].pct(0.5) / best['bare'].pct(0.5):.1f})")
+        print(
+            f"ratio gateway/bare throughput: {ratio:.2f} "
+            f"(p50 x{best['gateway'].pct(0.5) / best['bare'].pct(0.5):.1f})"
+        )
+        gw_cpu = (best["gateway"].cpu or {}).get("gateway", float("nan"))
+        bare_cpu = (best["bare"].cpu or {}).get("bare", float("nan"))
+        print(f"ratio gateway/bare CPU per request: {gw_cpu / bare_cpu:.1f}")
     finally:
         for proc in reversed(procs):
             proc.stop()

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+import pytest_asyncio
 
 from cypher_testkit.stack import LocalStack
 from gateway.settings import DEV_JWT_SECRET
@@ -58,6 +59,14 @@ async def _new_user(client: httpx.AsyncClient, admin: dict[str, str], role: str)
     return email
 
 
+@pytest_asyncio.fixture(scope="module", loop_scope="session")
+async def admin(stack: LocalStack) -> dict[str, str]:
+    """One admin login for the whole module: logins are rate limited per address and
+    account (5 / 15 min), and the admin account is shared by every e2e test."""
+    async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=30) as client:
+        return await _bearer(client, *_admin(stack))
+
+
 def _forge(token: str, **claims: Any) -> str:
     """The same token with changed claims but the original signature (tampering)."""
     header, payload, signature = token.split(".")
@@ -68,10 +77,9 @@ def _forge(token: str, **claims: Any) -> str:
 
 
 async def test_price_for_tier2_customer_quantity_60_during_a_sku_promotion(
-    stack: LocalStack,
+    stack: LocalStack, admin: dict[str, str]
 ) -> None:
     async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=30) as client:
-        admin = await _bearer(client, *_admin(stack))
         sku = f"E2E-{uuid.uuid4().hex[:8].upper()}"
         created = await client.post(
             f"{API}/products",
@@ -138,9 +146,8 @@ async def test_price_for_tier2_customer_quantity_60_during_a_sku_promotion(
     assert line["currency"] == "RON"
 
 
-async def test_wrong_role_is_403(stack: LocalStack) -> None:
+async def test_wrong_role_is_403(stack: LocalStack, admin: dict[str, str]) -> None:
     async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=30) as client:
-        admin = await _bearer(client, *_admin(stack))
         email = await _new_user(client, admin, "warehouse")
         warehouse = await _bearer(client, email, PASSWORD)
 
@@ -163,9 +170,10 @@ async def test_wrong_role_is_403(stack: LocalStack) -> None:
     assert allowed.status_code == 200
 
 
-async def test_expired_and_tampered_tokens_are_401(stack: LocalStack) -> None:
+async def test_expired_and_tampered_tokens_are_401(
+    stack: LocalStack, admin: dict[str, str]
+) -> None:
     async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=30) as client:
-        admin = await _bearer(client, *_admin(stack))
         email = await _new_user(client, admin, "user")
         user_token = (await _login(client, email, PASSWORD)).json()["data"]["access_token"]
         claims = jwt.decode(user_token, options={"verify_signature": False})
@@ -197,9 +205,10 @@ async def test_expired_and_tampered_tokens_are_401(stack: LocalStack) -> None:
     assert genuine.status_code == 403  # the real token works, its role just is not admin
 
 
-async def test_refresh_token_reuse_revokes_the_family(stack: LocalStack) -> None:
+async def test_refresh_token_reuse_revokes_the_family(
+    stack: LocalStack, admin: dict[str, str]
+) -> None:
     async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=30) as client:
-        admin = await _bearer(client, *_admin(stack))
         email = await _new_user(client, admin, "sales")
         first = (await _login(client, email, PASSWORD)).json()["data"]["refresh_token"]
         client.cookies.clear()
@@ -215,9 +224,8 @@ async def test_refresh_token_reuse_revokes_the_family(stack: LocalStack) -> None
     assert newer.status_code == 401  # the newer token of the family stops working too
 
 
-async def test_sixth_login_in_15_minutes_is_429(stack: LocalStack) -> None:
+async def test_sixth_login_in_15_minutes_is_429(stack: LocalStack, admin: dict[str, str]) -> None:
     async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=30) as client:
-        admin = await _bearer(client, *_admin(stack))
         email = await _new_user(client, admin, "finance")
 
         replies = [await _login(client, email, PASSWORD)]

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
 from starlette.middleware.cors import CORSMiddleware
 
 from cypher_runtime.clock import Clock, SystemClock
@@ -19,7 +19,12 @@ from cypher_runtime.settings import Environment
 from gateway import identity
 from gateway.audit import AuditMiddleware
 from gateway.errors import install_error_handlers
-from gateway.middleware import RequestContextMiddleware, SecurityHeadersMiddleware
+from gateway.middleware import (
+    RequestContextMiddleware,
+    RouteSpanName,
+    SecurityHeadersMiddleware,
+    span_details,
+)
 from gateway.ratelimit import RateLimiter, RateLimitMiddleware
 from gateway.routes import auth, customers, inventory, operations, orders, pricing, products, users
 from gateway.security import TokenService
@@ -140,7 +145,16 @@ def create_app(settings: GatewaySettings, *, clock: Clock | None = None) -> Fast
         max_age=600,
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=settings.env != Environment.DEVELOPMENT)
+    app.add_middleware(RouteSpanName)
     app.add_middleware(RequestContextMiddleware)
+    # Tracing outermost, so logs of everything below carry the trace id. Plain ASGI
+    # instrumentation: no spans per ASGI receive/send message, no route re-matching.
+    app.add_middleware(
+        OpenTelemetryMiddleware,
+        excluded_urls="health,ready,metrics",
+        default_span_details=span_details,
+        exclude_spans=["receive", "send"],
+    )
 
     # Operations endpoints answer both at the root (probes) and under the API prefix.
     app.include_router(operations.router)
@@ -148,5 +162,4 @@ def create_app(settings: GatewaySettings, *, clock: Clock | None = None) -> Fast
     # for FastAPI's route matching on every request.
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
-    FastAPIInstrumentor.instrument_app(app, excluded_urls="health,ready,metrics")
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 
+from opentelemetry import trace
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,6 +20,7 @@ HTTP_LATENCY = Histogram(
     ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+API_PREFIX = "/api/v1"
 _VALID_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
@@ -96,3 +98,34 @@ class SecurityHeadersMiddleware:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def span_details(scope: Scope) -> tuple[str, dict[str, str]]:
+    """The server span's first name: the method only. The route template is unknown until
+    routing, so `RouteSpanName` renames the span afterwards; the stock FastAPI
+    instrumentation instead re-matches every route per request (a third of a millisecond
+    in the benchmark profile)."""
+    return str(scope.get("method", "HTTP")), {}
+
+
+class RouteSpanName:
+    """Inside the OpenTelemetry ASGI middleware: name the server span `METHOD /route/{x}`
+    and set `http.route` once FastAPI has matched the route."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None)
+            span = trace.get_current_span()
+            if template and scope["type"] == "http" and span.is_recording():
+                # FastAPI reports the path as declared in the area's router (no /api/v1).
+                full = (
+                    template if scope.get("path", "").startswith(template) else f"/api/v1{template}"
+                )
+                span.update_name(f"{scope['method']} {full}")
+                span.set_attribute("http.route", full)
