@@ -165,12 +165,17 @@ class IssuedSession:
 async def _verify_second_factor(
     *, session: AsyncSession, user: User, code: str, now: datetime
 ) -> bool:
-    """A TOTP code, or a backup code which is consumed (row locked so it works once)."""
-    if user.totp_secret and security.verify_totp(user.totp_secret, code, at=now):
-        return True
+    """A TOTP code not used before, or a backup code which is consumed. The user row is
+    locked, so two concurrent logins cannot both use the same code."""
     locked = (
         await session.execute(select(User).where(col(User.id) == user.id).with_for_update())
     ).scalar_one()
+    if locked.totp_secret:
+        step = security.totp_step(locked.totp_secret, code, at=now, after=locked.totp_last_step)
+        if step is not None:
+            locked.totp_last_step = step
+            await session.flush()
+            return True
     remaining = security.use_backup_code(list(locked.backup_code_hashes), code)
     if remaining is None:
         return False
@@ -335,11 +340,13 @@ async def enable_totp(*, session: AsyncSession, user: User, code: str, now: date
         raise ApiError(409, "TOTP_ALREADY_ENABLED", "two-factor authentication is already on")
     if not user.totp_secret:
         raise ApiError(409, "TOTP_NOT_SET_UP", "call /auth/2fa/setup first")
-    if not security.verify_totp(user.totp_secret, code, at=now):
+    step = security.totp_step(user.totp_secret, code, at=now)
+    if step is None:
         raise ApiError(
             400, "INVALID_TOTP", "wrong TOTP code", {"fields": {"totp_code": "wrong code"}}
         )
     user.totp_enabled = True
+    user.totp_last_step = step
     user.updated_at = now
     await session.flush()
 
@@ -357,6 +364,7 @@ async def disable_totp(*, session: AsyncSession, user: User, code: str, now: dat
         )
     user.totp_enabled = False
     user.totp_secret = None
+    user.totp_last_step = None
     user.backup_code_hashes = []
     user.updated_at = now
     await session.flush()

@@ -156,12 +156,29 @@ def totp_uri(secret: str, *, email: str, issuer: str) -> str:
     return str(pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=issuer))
 
 
-def verify_totp(secret: str, code: str, *, at: datetime) -> bool:
-    """Accept the current 30-s step and one step either side (clock drift of phones)."""
+TOTP_STEP_SECONDS = 30
+
+
+def totp_step(secret: str, code: str, *, at: datetime, after: int | None = None) -> int | None:
+    """The 30-s time step `code` belongs to: the current step or one either side (clock
+    drift of phones), and only a step later than `after` (the last one used), so a code
+    seen once — over a shoulder, in a proxy log — cannot be replayed. None = refused."""
     code = code.strip().replace(" ", "")
     if not code.isdigit():
-        return False
-    return bool(pyotp.TOTP(secret).verify(code, for_time=at, valid_window=1))
+        return None
+    totp = pyotp.TOTP(secret)
+    current = int(at.timestamp()) // TOTP_STEP_SECONDS
+    for step in (current - 1, current, current + 1):
+        if after is not None and step <= after:
+            continue
+        if hmac.compare_digest(str(totp.at(step * TOTP_STEP_SECONDS)), code):
+            return step
+    return None
+
+
+def verify_totp(secret: str, code: str, *, at: datetime) -> bool:
+    """Whether `code` is valid around `at` (no replay check: see `totp_step`)."""
+    return totp_step(secret, code, at=at) is not None
 
 
 def totp_now(secret: str, *, at: datetime) -> str:

@@ -32,6 +32,8 @@ class User(SQLModel, table=True):
     is_active: bool = True
     totp_secret: str | None = None
     totp_enabled: bool = False
+    # Last TOTP time step accepted: a code is good once (replay refused).
+    totp_last_step: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
     backup_code_hashes: list[str] = Field(
         default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]")
     )

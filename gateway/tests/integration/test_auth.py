@@ -194,7 +194,11 @@ async def test_two_factor_setup_enable_login_and_single_use_backup_code(gateway:
         "/api/v1/auth/2fa/enable", json={"totp_code": code}, headers=headers
     )
     without_code = await gateway.login(email, PASSWORD)
-    with_totp = await gateway.login(email, PASSWORD, totp_code=code)
+    replayed_enable_code = await gateway.login(email, PASSWORD, totp_code=code)
+    gateway.clock.advance(timedelta(seconds=30))
+    next_code = totp_now(setup["secret"], at=gateway.clock.now())
+    with_totp = await gateway.login(email, PASSWORD, totp_code=next_code)
+    replayed = await gateway.login(email, PASSWORD, totp_code=next_code)
     backup = setup["backup_codes"][0]
     with_backup = await gateway.login(email, PASSWORD, totp_code=backup)
     backup_again = await gateway.login(email, PASSWORD, totp_code=backup)
@@ -206,7 +210,9 @@ async def test_two_factor_setup_enable_login_and_single_use_backup_code(gateway:
     assert enabled.json()["data"]["totp_enabled"] is True
     assert without_code.status_code == 401
     assert without_code.json()["error"]["code"] == "TOTP_REQUIRED"
+    assert replayed_enable_code.status_code == 401  # a TOTP code works once
     assert with_totp.status_code == 200
+    assert replayed.status_code == 401
     assert with_backup.status_code == 200
     assert backup_again.status_code == 401
     assert backup_again.json()["error"]["code"] == "INVALID_TOTP"

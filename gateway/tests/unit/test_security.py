@@ -118,3 +118,14 @@ def test_a_backup_code_is_consumed_once() -> None:
     assert len(remaining) == 2
     assert security.use_backup_code(remaining, codes[1]) is None
     assert security.use_backup_code(hashes, "0000-0000-0000") is None
+
+
+def test_totp_step_refuses_a_code_of_an_already_used_step() -> None:
+    secret = security.new_totp_secret()
+    code = security.totp_now(secret, at=T0)
+
+    step = security.totp_step(secret, code, at=T0)
+
+    assert step == int(T0.timestamp()) // 30
+    assert security.totp_step(secret, code, at=T0, after=step) is None
+    assert security.totp_step(secret, code, at=T0, after=step - 1) == step
