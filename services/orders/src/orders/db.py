@@ -52,6 +52,7 @@ from orders.domain.model import (
     ShipmentStatus,
     StatusChange,
 )
+from orders.domain.numbering import PREFIX as NUMBER_PREFIX
 from orders.domain.status import OrderStatus
 
 metadata = SQLModel.metadata
@@ -623,13 +624,34 @@ async def saga_steps(session: AsyncSession, order_id: uuid.UUID) -> list[dict[st
     return [dict(r) for r in rows]
 
 
-async def set_order_number(session: AsyncSession, order_id: uuid.UUID, number: str) -> None:
-    await session.execute(update(orders).where(orders.c.id == order_id).values(number=number))
+async def assign_order_number(session: AsyncSession, order_id: uuid.UUID, year: int) -> str:
+    """Draw the next number of `year` and write it on the order, in one statement.
+
+    The counter row stays locked until the transaction ends, so confirmations serialize
+    here (take it last); a rollback gives the number back, so numbers have no gaps.
+    """
+    result = await session.execute(
+        text(
+            """
+            WITH drawn AS (
+                INSERT INTO order_number_counters (year, value) VALUES (:year, 1)
+                ON CONFLICT (year) DO UPDATE SET value = order_number_counters.value + 1
+                RETURNING value
+            )
+            UPDATE orders SET number = :prefix || CASE
+                WHEN drawn.value >= 1000000 THEN drawn.value::text  -- lpad would truncate
+                ELSE lpad(drawn.value::text, 6, '0') END
+            FROM drawn WHERE orders.id = :order_id
+            RETURNING orders.number
+            """
+        ),
+        {"year": year, "prefix": f"{NUMBER_PREFIX}-{year}-", "order_id": order_id},
+    )
+    return str(result.scalar_one())
 
 
 async def next_order_number(session: AsyncSession, year: int) -> int:
-    """The next number of `year`. The counter row stays locked until the transaction
-    ends, so confirmations serialize here; a rollback gives the number back (no gaps)."""
+    """The next number of `year` (quote requests: drawn before their row is inserted)."""
     first = insert(order_number_counters).values(year=year, value=1)
     bump = first.on_conflict_do_update(
         index_elements=["year"], set_={"value": order_number_counters.c.value + 1}

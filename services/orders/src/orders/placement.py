@@ -47,7 +47,6 @@ from orders.domain.model import (
     Placement,
     new_order,
 )
-from orders.domain.numbering import format_order_number
 from orders.domain.recovery import RecoveryAction, decide_recovery
 from orders.domain.status import OrderStatus, check_transition
 from orders.errors import (
@@ -401,13 +400,20 @@ class PlacementSaga:
                 if not saved:
                     raise SagaTakenOver(f"order {order.id} was taken over by the recoverer")
                 await db.append_history(uow.session, order.id, order.pending_changes)
+                await self._log(
+                    uow.session,
+                    order,
+                    "CONFIRM",
+                    "SUCCEEDED",
+                    t0,
+                    self.clock.now(),
+                    {"confirm_reservation_ms": _ms(t0, t1)},
+                    owner=owner,
+                )
                 if order.number is None:
-                    # Last: the year's counter row serializes every confirmation until
-                    # commit, so it is taken after every other write of this transaction.
-                    # A rollback gives the number back (no gap).
-                    value = await db.next_order_number(uow.session, t1.year)
-                    order.number = format_order_number(t1.year, value)
-                    await db.set_order_number(uow.session, order.id, order.number)
+                    # Last write before the events: the year's counter row serializes
+                    # every confirmation until commit, so it is held as briefly as possible.
+                    order.number = await db.assign_order_number(uow.session, order.id, t1.year)
                 if was_new:
                     uow.publish(ev.created(order, t1))
                 uow.publish(
@@ -417,16 +423,6 @@ class PlacementSaga:
                 if backorders:
                     uow.publish(ev.backorder_needed(order, backorders, t1))
                 order.pending_changes.clear()
-                await self._log(
-                    uow.session,
-                    order,
-                    "CONFIRM",
-                    "SUCCEEDED",
-                    t0,
-                    self.clock.now(),
-                    {"number": order.number, "confirm_reservation_ms": _ms(t0, t1)},
-                    owner=owner,
-                )
                 await uow.commit()
         except (SagaTakenOver, DomainError):
             raise

@@ -191,3 +191,15 @@ async def test_converting_a_quotation_twice_gives_one_order_with_the_locked_pric
     assert first.order.lines[0].price_locked
     assert first.order.totals.net.amount == "22.50"
     assert await stack.available("LED-1") == 7
+
+
+async def test_numbers_keep_every_digit_past_six(stack: Stack) -> None:
+    customer = await stack.customer()
+    await stack.stock("LED-1", 5)
+    first = (await stack.place(customer, {"LED-1": 1})).order
+    year = first.number.split("-")[1]
+    await stack.sql("UPDATE order_number_counters SET value = 999999 WHERE year = $1", int(year))
+    second = (await stack.place(customer, {"LED-1": 1})).order
+    third = (await stack.place(customer, {"LED-1": 1})).order
+    assert second.number == f"CMD-{year}-1000000"
+    assert third.number == f"CMD-{year}-1000001"
