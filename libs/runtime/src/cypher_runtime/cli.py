@@ -42,4 +42,10 @@ def run_cli(
         return
     configure_tracing(name)
     instrument_libraries()
-    asyncio.run(build(settings).run())
+
+    async def serve() -> None:
+        # Built inside the running loop: gRPC channels and asyncio primitives created
+        # by `build` belong to the loop that serves them.
+        await build(settings).run()
+
+    asyncio.run(serve())

@@ -27,7 +27,8 @@ class ErrorKind(StrEnum):
     PRECONDITION = (
         "PRECONDITION"  # illegal transition, state forbids it → FAILED_PRECONDITION → 409
     )
-    CONFLICT = "CONFLICT"  # duplicate, concurrent change → ABORTED → 409
+    CONFLICT = "CONFLICT"  # concurrent change → ABORTED → 409
+    ALREADY_EXISTS = "ALREADY_EXISTS"  # duplicate of a unique thing → ALREADY_EXISTS → 409
     EXHAUSTED = "EXHAUSTED"  # insufficient stock → RESOURCE_EXHAUSTED → 409
     UNAUTHENTICATED = "UNAUTHENTICATED"
     FORBIDDEN = "FORBIDDEN"
@@ -39,6 +40,7 @@ KIND_TO_STATUS: dict[ErrorKind, grpc.StatusCode] = {
     ErrorKind.NOT_FOUND: grpc.StatusCode.NOT_FOUND,
     ErrorKind.PRECONDITION: grpc.StatusCode.FAILED_PRECONDITION,
     ErrorKind.CONFLICT: grpc.StatusCode.ABORTED,
+    ErrorKind.ALREADY_EXISTS: grpc.StatusCode.ALREADY_EXISTS,
     ErrorKind.EXHAUSTED: grpc.StatusCode.RESOURCE_EXHAUSTED,
     ErrorKind.UNAUTHENTICATED: grpc.StatusCode.UNAUTHENTICATED,
     ErrorKind.FORBIDDEN: grpc.StatusCode.PERMISSION_DENIED,

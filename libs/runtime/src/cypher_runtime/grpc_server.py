@@ -32,13 +32,30 @@ _UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (ConnectionError, OSError
 
 
 def _is_unavailable(exc: BaseException) -> bool:
+    """True for failures to reach a dependency (the caller may retry), anywhere in the
+    cause chain: SQLAlchemy wraps asyncpg's, and asyncpg's connection-class errors
+    (too many connections, server starting or shutting down) are not OSErrors."""
+    from asyncpg.exceptions import (
+        CannotConnectNowError,
+        PostgresConnectionError,
+        TooManyConnectionsError,
+    )
     from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-    if isinstance(exc, OperationalError | InterfaceError):
-        return True
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, _UNAVAILABLE_ERRORS)
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, (OperationalError, InterfaceError, *_UNAVAILABLE_ERRORS)):
+            return True
+        if isinstance(seen, DBAPIError) and seen.connection_invalidated:
+            return True
+        if isinstance(
+            seen, TooManyConnectionsError | CannotConnectNowError | PostgresConnectionError
+        ):
+            return True
+        seen = seen.__cause__ or getattr(seen, "orig", None)
+        if seen is exc:
+            break
+    return False
 
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):

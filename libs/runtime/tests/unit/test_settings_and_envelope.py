@@ -94,3 +94,16 @@ def test_plain_grpc_error_without_details_keeps_the_status_name() -> None:
     )
     remote = error_from_rpc(err)
     assert (remote.code, remote.message) == ("UNAVAILABLE", "down")
+
+
+def test_connection_class_database_errors_count_as_unavailable() -> None:
+    from asyncpg.exceptions import TooManyConnectionsError
+    from sqlalchemy.exc import DBAPIError
+
+    from cypher_runtime.grpc_server import _is_unavailable
+
+    wrapped = DBAPIError("SELECT 1", None, TooManyConnectionsError("sorry, too many clients"))
+    assert _is_unavailable(wrapped)
+    assert _is_unavailable(ConnectionRefusedError())
+    assert not _is_unavailable(ValueError("bad input"))
+    assert not _is_unavailable(DBAPIError("SELECT 1", None, ValueError("syntax")))

@@ -131,6 +131,10 @@ class LocalStack:
                     f"{prefix}HTTP_PORT": str(http_port),
                 }
             )
+            if self.config.fresh:
+                # Seven processes plus the tests share one PostgreSQL (100 connections).
+                env.setdefault(f"{prefix}DB_POOL_SIZE", "4")
+                env.setdefault(f"{prefix}DB_MAX_OVERFLOW", "6")
         env.update({k: v for k, v in self.config.extra_env.items() if k.startswith(name.upper())})
         return env
 

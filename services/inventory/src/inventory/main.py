@@ -36,7 +36,7 @@ def policy_of(settings: InventorySettings) -> Policy:
 
 
 def assemble(
-    settings: InventorySettings, *, clock: Clock | None = None, queue_prefix: str = ""
+    settings: InventorySettings, *, clock: Clock | None = None, queue_prefix: str | None = None
 ) -> tuple[Runtime, Inventory]:
     """The runtime and the use cases it serves (tests drive both)."""
     runtime = Runtime("inventory", settings, queue_prefix=queue_prefix)
