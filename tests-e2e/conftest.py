@@ -27,6 +27,10 @@ async def stack() -> AsyncIterator[LocalStack]:
             "OTEL_TRACES_EXPORTER": "console",
             # The stack's queues disappear from the shared broker soon after it stops.
             "CYPHER_QUEUE_EXPIRES_MS": "60000",
+            # One admin drives every test: per-user API and write budgets are raised so
+            # the suite is not throttled; the login limit stays as in production.
+            "GATEWAY_RATE_LIMIT_API": "100000/15 minutes",
+            "GATEWAY_RATE_LIMIT_WRITES": "100000/minute",
         },
     )
     local = LocalStack(config)

@@ -23,6 +23,11 @@ def _records(text: str) -> list[dict[str, object]]:
     return records
 
 
+def _span_trace_id(record: dict[str, object]) -> object:
+    context = record.get("context")
+    return context.get("trace_id") if isinstance(context, dict) else None
+
+
 async def test_gateway_trace_id_reaches_pricing_span_and_log(stack: LocalStack) -> None:
     trace_id = secrets.token_hex(16)
     parent_span = secrets.token_hex(8)
@@ -43,16 +48,13 @@ async def test_gateway_trace_id_reaches_pricing_span_and_log(stack: LocalStack) 
     async def matching() -> tuple[list[dict[str, object]], list[dict[str, object]]]:
         records = _records(pricing.logs())
         logs = [r for r in records if r.get("trace_id") == trace_id and r.get("message") == "rpc"]
-        spans = [
-            r
-            for r in records
-            if isinstance(r.get("context"), dict)
-            and r["context"].get("trace_id") == f"0x{trace_id}"  # type: ignore[union-attr]
-        ]
+        spans = [r for r in records if _span_trace_id(r) == f"0x{trace_id}"]
         return logs, spans
 
-    logs, spans = await eventually(
-        matching, lambda found: bool(found[0]) and bool(found[1]), what="pricing log + span"
-    )
-    assert any("PricingService" in str(r.get("method")) for r in logs)
-    assert any(r.get("kind") == "SpanKind.SERVER" for r in spans)
+    def complete(found: tuple[list[dict[str, object]], list[dict[str, object]]]) -> bool:
+        logs, spans = found
+        return any("PricingService" in str(r.get("method")) for r in logs) and any(
+            r.get("kind") == "SpanKind.SERVER" for r in spans
+        )
+
+    await eventually(matching, complete, what="pricing rpc log line and server span")

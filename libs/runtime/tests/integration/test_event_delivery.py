@@ -175,23 +175,26 @@ async def test_undecodable_message_is_parked_at_once(spine: Spine) -> None:
 async def test_stale_event_does_not_overwrite_newer_state(spine: Spine) -> None:
     consumer = spine.consumer(versioned=True)
     await consumer.start()
-    # v2 is written (and so published) before v1: v1 arrives late.
-    await place_order(spine.producer, "200.00", order_id="o-1", version=2)
-    await place_order(spine.producer, "100.00", order_id="o-1", version=1)
     spine.relay().start()
-    await eventually(
-        lambda: asyncio.sleep(0, consumed(consumer.queue_name, "stale")), lambda n: n >= 1
-    )
 
-    async def state() -> tuple[str, int]:
+    async def state() -> tuple[str, int] | None:
         async with spine.consumer_db.engine.connect() as conn:
             row = (
                 await conn.execute(
                     text("SELECT total::text, version FROM order_state WHERE order_id = 'o-1'")
                 )
-            ).one()
-        return row[0], int(row[1])
+            ).first()
+        return (row[0], int(row[1])) if row else None
 
+    await place_order(spine.producer, "200.00", order_id="o-1", version=2)
+    await eventually(state, lambda s: s == ("200.00", 2))
+    # v1 arrives after v2 was applied (a late redelivery, another replica's relay…).
+    await place_order(spine.producer, "100.00", order_id="o-1", version=1)
+    await eventually(
+        lambda: asyncio.sleep(0, consumed(consumer.queue_name, "stale")), lambda n: n >= 1
+    )
     assert await state() == ("200.00", 2)
+    assert (await effect_counts(spine.consumer_db)).effects == 1
+
     await place_order(spine.producer, "300.00", order_id="o-1", version=3)
     await eventually(state, lambda s: s == ("300.00", 3))

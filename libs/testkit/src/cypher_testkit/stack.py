@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,6 +74,7 @@ class LocalStack:
         self.exchange = f"cypher.events.e2e-{config.tag}" if fresh else "cypher.events"
         self.queue_prefix = f"e2e-{config.tag}." if fresh else ""
         self.processes: dict[str, ServiceProcess] = {}
+        self._admin_token: tuple[str, float] | None = None
 
     # -- addresses ----------------------------------------------------------------------
     @property
@@ -212,10 +214,17 @@ class LocalStack:
             proc.terminate()
 
     async def admin_token(self) -> str:
+        """The admin's access token, logged in once and reused for 10 minutes: logins are
+        rate limited (5 per 15 minutes) and every test shares the one admin account."""
+        now = time.monotonic()
+        if self._admin_token is not None and now - self._admin_token[1] < 600:
+            return self._admin_token[0]
         async with httpx.AsyncClient(base_url=self.gateway_url) as client:
             reply = await client.post(
                 "/api/v1/auth/login",
                 json={"email": self.config.admin_email, "password": self.config.admin_password},
             )
             reply.raise_for_status()
-            return str(reply.json()["data"]["access_token"])
+            token = str(reply.json()["data"]["access_token"])
+        self._admin_token = (token, now)
+        return token

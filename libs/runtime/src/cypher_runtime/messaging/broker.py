@@ -8,6 +8,7 @@ first connect in the background so a service can start before its broker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 import aio_pika
@@ -32,6 +33,7 @@ class Broker:
         self._publish_channel: AbstractChannel | None = None
         self._exchange: AbstractExchange | None = None
         self._lock = asyncio.Lock()
+        self._closing = False
 
     def start(self) -> None:
         if self._task is None:
@@ -39,14 +41,18 @@ class Broker:
 
     async def _connect_forever(self) -> None:
         delay = 0.2
-        while True:
+        while not self._closing:
             try:
-                self._connection = await aio_pika.connect_robust(
+                connection = await aio_pika.connect_robust(
                     self.url,
                     client_properties={"connection_name": self.service},
                     reconnect_interval=1.0,
                     fail_fast="false",
                 )
+                if self._closing:  # closed while the handshake was in flight
+                    await connection.close()
+                    return
+                self._connection = connection
                 self._connected.set()
                 log.info("connected to broker")
                 return
@@ -82,8 +88,13 @@ class Broker:
             return self._exchange
 
     async def close(self, timeout: float = 5.0) -> None:
+        self._closing = True
         if self._task is not None and not self._task.done():
             self._task.cancel()
+            # A handshake to an unresponsive broker may not honour cancellation at once.
+            with contextlib.suppress(BaseException):
+                async with asyncio.timeout(timeout):
+                    await self._task
         if self._connection is not None:
             try:
                 async with asyncio.timeout(timeout):
