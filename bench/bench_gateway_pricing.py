@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -40,7 +41,7 @@ ADMIN_PASSWORD = "bench-admin-password-1"
 JWT_SECRET = "bench-only-secret-" + "b" * 40
 LOG_DIR = Path(tempfile.gettempdir()) / "cypher-bench"
 # One uvicorn process, one worker, no access log: the same for both targets.
-UVICORN = {"log_config": None, "access_log": False}
+UVICORN: dict[str, Any] = {"log_config": None, "access_log": False}
 
 
 # --- the bare endpoint (run in its own process: `--bare PORT`) ---------------------------
