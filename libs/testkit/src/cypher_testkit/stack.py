@@ -206,8 +206,13 @@ class LocalStack:
         await self.process("gateway").wait_http(f"{self.gateway_url}/ready", timeout)
 
     async def wait_service_ready(self, name: str, timeout: float = 60) -> None:
+        """Ready itself, and (for a service) seen again by the gateway: the gateway's
+        channel reconnects with a short backoff, and until then it answers 503."""
         url = self.gateway_url if name == "gateway" else self.http_url(name)
         await self.process(name).wait_http(f"{url}/ready", timeout)
+        gateway = self.processes.get("gateway")
+        if name != "gateway" and gateway is not None and gateway.proc is not None:
+            await gateway.wait_http(f"{self.gateway_url}/ready", timeout)
 
     def stop(self) -> None:
         for proc in reversed(list(self.processes.values())):
