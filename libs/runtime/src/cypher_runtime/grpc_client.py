@@ -89,7 +89,7 @@ async def call(
         return await method(request, timeout=timeout)
     async for attempt in AsyncRetrying(
         stop=stop_after_attempt(attempts),
-        wait=wait_exponential_jitter(initial=0.05, max=1.0),
+        wait=wait_exponential_jitter(multiplier=0.05, max=1.0, jitter=0.05),
         retry=retry_if_exception(_transient),
         reraise=True,
     ):
