@@ -133,6 +133,7 @@ async def main(events: int, writers: int, rate_limit: float | None = None) -> fl
             "CYPHER_LOG_LEVEL": "WARNING",
         },
         stdout=asyncio.subprocess.PIPE,
+        limit=64 * 1024 * 1024,  # the result is one JSON line with every latency
     )
     assert child.stdout is not None
     assert (await child.stdout.readline()).strip() == b"ready"
