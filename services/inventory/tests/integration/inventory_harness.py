@@ -5,7 +5,6 @@ collects what it publishes and a publisher of input events with CloudEvents head
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -22,8 +21,9 @@ from cypher.inventory.v1 import inventory_pb2_grpc
 from cypher_runtime.app import Runtime
 from cypher_runtime.clock import FixedClock
 from cypher_runtime.grpc_client import make_channel
-from cypher_runtime.messaging.envelope import cloudevent_headers, event_registry, event_type_of
+from cypher_runtime.messaging.envelope import event_registry, event_type_of
 from cypher_testkit.broker import BrokerScope, delete_scope
+from cypher_testkit.events import publish_event
 from cypher_testkit.infra import amqp_url
 from cypher_testkit.polling import eventually
 from cypher_testkit.proxy import free_port
@@ -72,34 +72,19 @@ class Running:
 
     async def publish(self, message: Message, *, event_id: str | None = None) -> str:
         """Publish an input event exactly as the outbox relay of another service does."""
-        eid = event_id or str(uuid.uuid4())
-        event_type = event_type_of(message)
         channel = await self._publisher.channel()
         try:
             exchange = await channel.get_exchange(self.scope.exchange)
-            await exchange.publish(
-                aio_pika.Message(
-                    body=message.SerializeToString(),
-                    message_id=eid,
-                    type=event_type,
-                    content_type="application/protobuf",
-                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                    headers=cloudevent_headers(
-                        event_id=eid,
-                        event_type=event_type,
-                        source="/cypher/test",
-                        time=datetime.now(UTC),
-                        subject=str(getattr(message, "order_id", "") or "x"),
-                        aggregate_type="order",
-                        version=int(getattr(message, "version", 0) or 0) or None,
-                        traceparent=None,
-                    ),
-                ),
-                routing_key=event_type,
+            return await publish_event(
+                exchange,
+                message,
+                event_id=event_id,
+                subject=str(getattr(message, "order_id", "") or "x"),
+                aggregate_type="order",
+                version=int(getattr(message, "version", 0) or 0) or None,
             )
         finally:
             await channel.close()
-        return eid
 
     async def events(
         self, message_cls: type[M], where: Callable[[M], bool], *, count: int = 1

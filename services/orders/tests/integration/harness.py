@@ -9,7 +9,6 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, TypeVar
@@ -30,8 +29,9 @@ from cypher_runtime.app import Runtime
 from cypher_runtime.clock import Clock
 from cypher_runtime.grpc_client import make_channel
 from cypher_runtime.messaging.consumer import decode
-from cypher_runtime.messaging.envelope import cloudevent_headers, event_type_of
+from cypher_runtime.messaging.envelope import event_type_of
 from cypher_testkit.broker import BrokerScope, delete_scope
+from cypher_testkit.events import publish_event
 from cypher_testkit.polling import eventually
 from cypher_testkit.proxy import free_port
 from inventory.main import MIGRATIONS as INVENTORY_MIGRATIONS
@@ -82,34 +82,12 @@ class Stack:
             await conn.close()
 
     async def publish(self, message: Message, *, subject: str = "x") -> str:
-        eid = str(uuid.uuid4())
-        event_type = event_type_of(message)
         channel = await self.publisher.channel()
         try:
             exchange = await channel.get_exchange(self.scope.exchange)
-            await exchange.publish(
-                aio_pika.Message(
-                    body=message.SerializeToString(),
-                    message_id=eid,
-                    type=event_type,
-                    content_type="application/protobuf",
-                    delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                    headers=cloudevent_headers(
-                        event_id=eid,
-                        event_type=event_type,
-                        source="/cypher/test",
-                        time=datetime.now(UTC),
-                        subject=subject,
-                        aggregate_type="test",
-                        version=None,
-                        traceparent=None,
-                    ),
-                ),
-                routing_key=event_type,
-            )
+            return await publish_event(exchange, message, subject=subject)
         finally:
             await channel.close()
-        return eid
 
     async def events(
         self, message_cls: type[M], where: Callable[[M], bool], *, count: int = 1

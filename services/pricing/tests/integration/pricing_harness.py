@@ -3,7 +3,6 @@ gRPC stub, a settable clock, a tap on the events it publishes and a way to send 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -25,8 +24,9 @@ from cypher_runtime.errors import RemoteError, error_from_rpc
 from cypher_runtime.grpc_client import make_channel
 from cypher_runtime.messaging.broker import declare_exchanges
 from cypher_runtime.messaging.consumer import decode
-from cypher_runtime.messaging.envelope import ReceivedEvent, cloudevent_headers, event_type_of
+from cypher_runtime.messaging.envelope import ReceivedEvent
 from cypher_testkit.broker import BrokerScope
+from cypher_testkit.events import publish_event
 from cypher_testkit.polling import eventually
 from cypher_testkit.proxy import free_port
 from pricing.main import MIGRATIONS, PricingApp, assemble
@@ -88,30 +88,15 @@ class Running:
         source: str = "/cypher/test",
     ) -> str:
         """Publish like another service's outbox relay does (CloudEvents AMQP headers)."""
-        event_id = event_id or str(uuid.uuid4())
-        event_type = event_type_of(message)
-        headers = cloudevent_headers(
-            event_id=event_id,
-            event_type=event_type,
-            source=source,
-            time=datetime.now(UTC),
+        return await publish_event(
+            self.exchange,
+            message,
             subject=subject,
             aggregate_type=aggregate_type,
             version=version,
-            traceparent=None,
+            event_id=event_id,
+            source=source,
         )
-        await self.exchange.publish(
-            aio_pika.Message(
-                body=message.SerializeToString(),
-                message_id=event_id,
-                type=event_type,
-                content_type="application/protobuf",
-                delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                headers=headers,
-            ),
-            routing_key=event_type,
-        )
-        return event_id
 
     async def consumers_ready(self) -> None:
         """Wait until every inbox queue exists, is bound and has its consumer."""

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+import aio_pika
 from google.protobuf.message import Message
 
 CE_PREFIX = "cloudEvents:"
@@ -106,3 +107,41 @@ class ReceivedEvent:
     time: str
     message: Message
     headers: dict[str, Any]
+
+
+def amqp_message(
+    *,
+    body: bytes,
+    event_id: str,
+    event_type: str,
+    source: str,
+    time: datetime,
+    subject: str,
+    aggregate_type: str,
+    version: int | None,
+    traceparent: str | None = None,
+    extra_headers: dict[str, Any] | None = None,
+) -> aio_pika.Message:
+    """The AMQP message of one event, as every producer sends it (the relay, and tests
+    standing in for another service)."""
+    headers = cloudevent_headers(
+        event_id=event_id,
+        event_type=event_type,
+        source=source,
+        time=time,
+        subject=subject,
+        aggregate_type=aggregate_type,
+        version=version,
+        traceparent=traceparent,
+    )
+    headers.update(extra_headers or {})
+    return aio_pika.Message(
+        body=body,
+        message_id=event_id,
+        type=event_type,
+        content_type="application/protobuf",
+        timestamp=time,
+        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+        app_id=source.rsplit("/", 1)[-1],
+        headers=headers,
+    )

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select, update
 
 from cypher_runtime.db import Database
 from cypher_runtime.messaging.broker import Broker
-from cypher_runtime.messaging.envelope import cloudevent_headers
+from cypher_runtime.messaging.envelope import amqp_message
 from cypher_runtime.messaging.outbox_store import OUTBOX_CHANNEL, outbox
 from cypher_runtime.metrics import (
     OUTBOX_BACKLOG,
@@ -136,7 +136,8 @@ class OutboxRelay:
 
     async def _publish_row(self, exchange: aio_pika.abc.AbstractExchange, row: Any) -> None:
         stored: dict[str, str] = dict(row["headers"] or {})
-        headers = cloudevent_headers(
+        message = amqp_message(
+            body=bytes(row["payload"]),
             event_id=str(row["id"]),
             event_type=row["event_type"],
             source=f"/cypher/{self.service}",
@@ -145,19 +146,7 @@ class OutboxRelay:
             aggregate_type=row["aggregate_type"],
             version=row["aggregate_version"],
             traceparent=stored.get("traceparent"),
-        )
-        for key in ("x-actor", "x-request-id"):
-            if key in stored:
-                headers[key] = stored[key]
-        message = aio_pika.Message(
-            body=bytes(row["payload"]),
-            message_id=str(row["id"]),
-            type=row["event_type"],
-            content_type="application/protobuf",
-            timestamp=row["occurred_at"],
-            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-            app_id=self.service,
-            headers=headers,
+            extra_headers={k: stored[k] for k in ("x-actor", "x-request-id") if k in stored},
         )
         # Continue the trace of the request that wrote the event, not the relay's own.
         token = otel_context.attach(propagate.extract(stored))
