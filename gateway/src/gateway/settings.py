@@ -4,26 +4,18 @@ from __future__ import annotations
 
 from limits import parse_many
 from pydantic import Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
-from cypher_runtime.settings import Environment, common
+from cypher_runtime.settings import CommonSettings, Environment, common
 
 DEV_JWT_SECRET = "dev-only-insecure-jwt-secret-change-me"
 
 UPSTREAMS = ("pricing", "inventory", "orders", "quotations", "suppliers", "integration")
 
 
-class GatewaySettings(BaseSettings):
+class GatewaySettings(CommonSettings):
     model_config = SettingsConfigDict(env_prefix="GATEWAY_", extra="ignore", populate_by_name=True)
 
-    env: Environment = Field(default=Environment.DEVELOPMENT, validation_alias=common("CYPHER_ENV"))
-    amqp_url: str = Field(
-        default="amqp://guest:guest@127.0.0.1:5672/", validation_alias=common("CYPHER_AMQP_URL")
-    )
-    events_exchange: str = Field(
-        default="cypher.events", validation_alias=common("CYPHER_EVENTS_EXCHANGE")
-    )
-    log_level: str = Field(default="INFO", validation_alias=common("CYPHER_LOG_LEVEL"))
     database_url: str = "postgresql+asyncpg://cypher_gateway@127.0.0.1:5432/cypher_gateway"
     db_pool_size: int = Field(default=10, ge=1)
     http_port: int = Field(default=8000, ge=1, le=65535)

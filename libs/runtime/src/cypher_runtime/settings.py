@@ -21,12 +21,9 @@ def common(name: str) -> AliasChoices:
     return AliasChoices(name)
 
 
-class ServiceSettings(BaseSettings):
-    """What every service needs to run. Subclasses set `env_prefix` (e.g. `PRICING_`).
-
-    Fields declared with `validation_alias=common(...)` are read without the prefix,
-    so the broker URL or the environment name is set once for the whole stack.
-    """
+class CommonSettings(BaseSettings):
+    """The variables every CYPHER process reads, without a service prefix, so the
+    environment name or the broker URL is set once for the whole stack."""
 
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
@@ -44,6 +41,11 @@ class ServiceSettings(BaseSettings):
     queue_expires_ms: int | None = Field(
         default=None, ge=1000, validation_alias=common("CYPHER_QUEUE_EXPIRES_MS")
     )
+
+
+class ServiceSettings(CommonSettings):
+    """What every service needs to run. Subclasses set `env_prefix` (e.g. `PRICING_`)
+    for their own fields; the common ones keep their unprefixed names."""
 
     database_url: str
     db_pool_size: int = Field(default=10, ge=1, le=200)
