@@ -17,7 +17,7 @@ $(HOME)/.local/bin/uv:
 
 install: | $(UV)
 	$(UV) sync --frozen
-	npm install --no-audit --no-fund --silent
+	npm ci --no-audit --no-fund --silent
 
 protos:
 	$(UV) run --frozen bash scripts/gen_protos.sh

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cypher_runtime.errors import error_from_rpc
+from cypher_runtime.grpc_errors import error_from_rpc
 from gateway.envelope import fail
 
 log = logging.getLogger(__name__)

@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from cypher.common.v1 import address_pb2, pagination_pb2
 from cypher.orders.v1 import orders_pb2, orders_pb2_grpc
 from cypher.pricing.v1 import pricing_pb2
-from cypher_runtime.errors import error_from_rpc
 from cypher_runtime.grpc_client import call
+from cypher_runtime.grpc_errors import error_from_rpc
 from gateway.catalog import customer_tier_view
 from gateway.deps import DEFAULT_LIMIT, Cursor, Limit, PricingStub, Settings, require
 from gateway.envelope import Envelope, ok

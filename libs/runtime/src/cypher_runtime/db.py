@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from types import TracebackType
-from typing import Self
+from typing import Self, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
 
 from cypher_runtime.messaging.envelope import Event
 from cypher_runtime.messaging.outbox_store import write_outbox
+
+T = TypeVar("T")
 
 
 class Database:
@@ -118,3 +120,13 @@ async def session_scope(db: Database) -> AsyncIterator[AsyncSession]:
     """A read-only session for queries that change nothing."""
     async with db.sessions() as session:
         yield session
+
+
+async def in_transaction(db: Database, use_case: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+    """Run one use case in its own unit of work and commit it: how an entrypoint (a gRPC
+    method, a job step) calls a use case. Use cases take the unit of work and never
+    commit; the inbox consumer commits theirs with the inbox row (services/README.md)."""
+    async with db.unit_of_work() as uow:
+        result = await use_case(uow)
+        await uow.commit()
+        return result

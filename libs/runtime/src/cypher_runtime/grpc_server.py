@@ -21,7 +21,8 @@ from cypher_runtime.context import (
     new_request_id,
     request_id_var,
 )
-from cypher_runtime.errors import KIND_TO_STATUS, DomainError, to_grpc_status
+from cypher_runtime.errors import DomainError
+from cypher_runtime.grpc_errors import KIND_TO_STATUS, to_grpc_status
 from cypher_runtime.metrics import GRPC_LATENCY, GRPC_REQUESTS
 
 log = logging.getLogger(__name__)

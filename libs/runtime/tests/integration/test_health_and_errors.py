@@ -15,8 +15,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from cypher.pricing.v1 import pricing_pb2, pricing_pb2_grpc
 from cypher_runtime.app import Runtime
-from cypher_runtime.errors import DomainError, ErrorKind, ValidationFailed, error_from_rpc
+from cypher_runtime.errors import DomainError, ErrorKind, ValidationFailed
 from cypher_runtime.grpc_client import make_channel
+from cypher_runtime.grpc_errors import error_from_rpc
 from cypher_runtime.settings import ServiceSettings
 from cypher_testkit.broker import BrokerScope
 from cypher_testkit.polling import eventually

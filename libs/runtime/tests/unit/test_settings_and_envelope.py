@@ -9,7 +9,8 @@ import pytest
 
 from cypher.orders.v1 import events_pb2 as order_events
 from cypher.pricing.v1 import events_pb2 as pricing_events
-from cypher_runtime.errors import DETAILS_KEY, ErrorKind, NotFound, error_from_rpc, to_grpc_status
+from cypher_runtime.errors import ErrorKind, NotFound
+from cypher_runtime.grpc_errors import DETAILS_KEY, error_from_rpc, to_grpc_status
 from cypher_runtime.messaging.envelope import (
     Event,
     cloudevent_headers,

@@ -14,8 +14,8 @@ import grpc
 
 from cypher.inventory.v1 import inventory_pb2 as pb
 from cypher.inventory.v1 import inventory_pb2_grpc
-from cypher_runtime.errors import error_from_rpc
 from cypher_runtime.grpc_client import make_channel
+from cypher_runtime.grpc_errors import error_from_rpc
 from inventory.service import Inventory
 from services.inventory.tests.integration.inventory_harness import Running
 

@@ -11,7 +11,7 @@ import pytest
 from cypher.common.v1 import pagination_pb2
 from cypher.inventory.v1 import events_pb2
 from cypher.inventory.v1 import inventory_pb2 as pb
-from cypher_runtime.errors import RemoteError, error_from_rpc
+from cypher_runtime.grpc_errors import RemoteError, error_from_rpc
 from services.inventory.tests.integration.inventory_harness import Running
 
 

@@ -14,8 +14,9 @@ import grpc
 
 from cypher.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from cypher.pricing.v1 import pricing_pb2, pricing_pb2_grpc
-from cypher_runtime.errors import ErrorKind, error_from_rpc
+from cypher_runtime.errors import ErrorKind
 from cypher_runtime.grpc_client import call, make_channel
+from cypher_runtime.grpc_errors import error_from_rpc
 from orders.domain.model import Backorder
 from orders.domain.recovery import ReservationState
 from orders.errors import DependencyUnavailable, DomainError, remote_error

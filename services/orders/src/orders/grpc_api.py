@@ -15,7 +15,7 @@ import grpc
 from cypher.common.v1 import pagination_pb2
 from cypher.orders.v1 import orders_pb2, orders_pb2_grpc
 from cypher_runtime.context import current_actor
-from cypher_runtime.errors import to_grpc_status
+from cypher_runtime.grpc_errors import to_grpc_status
 from orders.customers import CustomerService
 from orders.domain.model import parse_lines
 from orders.errors import DuplicateEmail, ValidationFailed

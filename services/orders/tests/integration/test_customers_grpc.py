@@ -7,7 +7,7 @@ import pytest
 
 from cypher.common.v1 import address_pb2, pagination_pb2
 from cypher.orders.v1 import orders_pb2 as pb
-from cypher_runtime.errors import error_from_rpc
+from cypher_runtime.grpc_errors import error_from_rpc
 
 from .harness import Stack
 

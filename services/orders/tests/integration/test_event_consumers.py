@@ -12,7 +12,7 @@ from cypher.orders.v1 import events_pb2 as oev
 from cypher.orders.v1 import orders_pb2 as pb
 from cypher.quotations.v1 import events_pb2 as qev
 from cypher.suppliers.v1 import events_pb2 as sev
-from cypher_runtime.errors import error_from_rpc
+from cypher_runtime.grpc_errors import error_from_rpc
 from cypher_testkit.polling import eventually
 
 from .harness import Stack, locked_price

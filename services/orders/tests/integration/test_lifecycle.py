@@ -14,7 +14,7 @@ from cypher.common.v1 import pagination_pb2
 from cypher.inventory.v1 import inventory_pb2 as inv
 from cypher.orders.v1 import events_pb2 as oev
 from cypher.orders.v1 import orders_pb2 as pb
-from cypher_runtime.errors import error_from_rpc
+from cypher_runtime.grpc_errors import error_from_rpc
 from cypher_testkit.polling import eventually
 
 from .harness import Stack

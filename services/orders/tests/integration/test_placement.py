@@ -13,7 +13,7 @@ import pytest
 from cypher.inventory.v1 import inventory_pb2 as inv
 from cypher.orders.v1 import events_pb2 as oev
 from cypher.orders.v1 import orders_pb2 as pb
-from cypher_runtime.errors import error_from_rpc
+from cypher_runtime.grpc_errors import error_from_rpc
 
 from .harness import Stack, locked_price
 

@@ -14,8 +14,8 @@ import pytest_asyncio
 from cypher.inventory.v1 import inventory_pb2 as inv
 from cypher_runtime.clock import SystemClock
 from cypher_runtime.db import Database
-from cypher_runtime.errors import error_from_rpc
 from cypher_runtime.grpc_client import make_channel
+from cypher_runtime.grpc_errors import error_from_rpc
 from cypher_testkit.broker import BrokerScope
 from cypher_testkit.polling import eventually
 from orders.clients import GrpcInventory

@@ -20,8 +20,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from cypher.common.v1 import money_pb2
 from cypher.pricing.v1 import pricing_pb2, pricing_pb2_grpc
 from cypher_runtime.clock import FixedClock
-from cypher_runtime.errors import RemoteError, error_from_rpc
 from cypher_runtime.grpc_client import make_channel
+from cypher_runtime.grpc_errors import RemoteError, error_from_rpc
 from cypher_runtime.messaging.broker import declare_exchanges
 from cypher_runtime.messaging.consumer import decode
 from cypher_runtime.messaging.envelope import ReceivedEvent

@@ -14,10 +14,11 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
+from google.protobuf.message import Message
 from opentelemetry import context as otel_context
 from opentelemetry import propagate, trace
 from sqlalchemy import literal_column
@@ -34,6 +35,7 @@ from cypher_runtime.messaging.envelope import (
     ERROR_HEADER,
     ReceivedEvent,
     event_registry,
+    event_type_of,
 )
 from cypher_runtime.messaging.outbox_store import inbox, inbox_versions
 from cypher_runtime.metrics import CONSUME_LATENCY, EVENTS_CONSUMED, EVENTS_DEAD_LETTERED
@@ -58,6 +60,26 @@ class Subscription:
 
 class PoisonMessageError(Exception):
     """A message that can never be handled (undecodable, unknown type): parked at once."""
+
+
+M = TypeVar("M", bound=Message)
+TypedHandler = Callable[[UnitOfWork, M, ReceivedEvent], Awaitable[None]]
+
+
+def on(message_cls: type[M], handler: TypedHandler[M], *, versioned: bool = False) -> Subscription:
+    """A subscription whose routing key comes from the event's proto option (never typed
+    by hand) and whose handler receives the message already narrowed to its class."""
+
+    async def typed(uow: UnitOfWork, event: ReceivedEvent) -> None:
+        message = event.message
+        if not isinstance(message, message_cls):
+            raise PoisonMessageError(
+                f"{event.type}: expected {message_cls.DESCRIPTOR.full_name}, "
+                f"got {type(message).__name__}"
+            )
+        await handler(uow, message, event)
+
+    return Subscription(event_type_of(message_cls), typed, versioned)
 
 
 def _text(value: Any) -> str:
