@@ -31,8 +31,23 @@ APPS = [*SERVICES, "gateway"]
 MIGRATE_COMMAND = ["migrate"]
 
 
-def dockerfile_path(app: str) -> Path:
-    return REPO_ROOT / ("gateway" if app == "gateway" else f"services/{app}") / "Dockerfile"
+DOCKERFILE = REPO_ROOT / "deploy" / "Dockerfile"
+
+
+def member_dir(app: str) -> Path:
+    return REPO_ROOT / ("gateway" if app == "gateway" else f"services/{app}")
+
+
+def build_args(app: str) -> dict[str, str]:
+    """The build arguments that make the one Dockerfile build `app`."""
+    if app == "gateway":
+        return {"SERVICE": "gateway", "MEMBER_DIR": "gateway", "HTTP_PORT": str(GATEWAY_HTTP_PORT)}
+    grpc, http = SERVICES[app]
+    return {"SERVICE": app, "HTTP_PORT": str(http), "GRPC_PORT": str(grpc)}
+
+
+def app_dockerfile(app: str) -> Dockerfile:
+    return parse_dockerfile(DOCKERFILE, build_args(app))
 
 
 # ------------------------------------------------------------------ compose --
@@ -133,7 +148,8 @@ def test_app_runs_after_its_database_broker_and_migration(
     assert migrate["command"] == MIGRATE_COMMAND
     assert migrate["image"] == svc["image"]
     assert migrate["build"] == svc["build"]
-    assert migrate["build"]["dockerfile"] == str(dockerfile_path(app).relative_to(REPO_ROOT))
+    assert migrate["build"]["dockerfile"] == str(DOCKERFILE.relative_to(REPO_ROOT))
+    assert migrate["build"]["args"] == build_args(app)
     assert migrate["depends_on"] == {f"{app}-db": {"condition": "service_healthy"}}
     assert svc["depends_on"][f"{app}-db"] == {"condition": "service_healthy"}
     assert svc["depends_on"]["rabbitmq"] == {"condition": "service_healthy"}
@@ -204,7 +220,7 @@ def test_app_healthchecks_use_the_url_the_images_define(
         test = " ".join(services[app]["healthcheck"]["test"])
         assert "CYPHER_HEALTH_URL" in test, app
         assert "urllib" in test, app
-        assert "CYPHER_HEALTH_URL" in parse_dockerfile(dockerfile_path(app)).final.env
+        assert "CYPHER_HEALTH_URL" in app_dockerfile(app).final.env
 
 
 # --------------------------------------------------------------- Dockerfiles --
@@ -238,8 +254,9 @@ class Dockerfile:
         )
 
 
-def parse_dockerfile(path: Path) -> Dockerfile:
-    """Enough of the Dockerfile grammar for these checks: continuations, comments, stages."""
+def parse_dockerfile(path: Path, build_args: dict[str, str] | None = None) -> Dockerfile:
+    """Enough of the Dockerfile grammar for these checks: continuations, comments, stages;
+    `build_args` override the global ARG defaults as `--build-arg` does."""
     logical: list[str] = []
     pending = ""
     for raw in path.read_text().splitlines():
@@ -270,12 +287,15 @@ def parse_dockerfile(path: Path) -> Dockerfile:
             if instr == "ENV":
                 for key, value in re.findall(r"(\w+)=(\S+)", args):
                     stages[-1].env[key] = value
+    for key, value in (build_args or {}).items():
+        assert key in global_args, f"{path}: no global ARG {key}"
+        global_args[key] = value
     return Dockerfile(global_args, stages)
 
 
 @pytest.mark.parametrize("app", APPS)
 def test_dockerfile_builds_with_uv_and_generates_protos(app: str) -> None:
-    dockerfile = parse_dockerfile(dockerfile_path(app))
+    dockerfile = app_dockerfile(app)
     assert dockerfile.global_args["SERVICE"] == app
     stages = dockerfile.stages
     python_stages = [s for s in stages if dockerfile.expand(s.base) == "python:3.11-slim"]
@@ -318,7 +338,7 @@ def test_dockerfile_builds_with_uv_and_generates_protos(app: str) -> None:
 
 @pytest.mark.parametrize("app", APPS)
 def test_dockerfile_runtime_stage_is_minimal_non_root_and_healthchecked(app: str) -> None:
-    dockerfile = parse_dockerfile(dockerfile_path(app))
+    dockerfile = app_dockerfile(app)
     final = dockerfile.final
     assert final.name != "builder"
     assert len(dockerfile.stages) >= 2
@@ -334,7 +354,7 @@ def test_dockerfile_runtime_stage_is_minimal_non_root_and_healthchecked(app: str
     assert "urllib" in healthcheck
     assert "CYPHER_HEALTH_URL" in healthcheck
     assert final.env["CYPHER_HEALTH_URL"] == "http://127.0.0.1:${HTTP_PORT}/health"
-    exposed = {dockerfile.expand(p) for p in " ".join(final.args_of("EXPOSE")).split()}
+    exposed = {dockerfile.expand(p) for p in " ".join(final.args_of("EXPOSE")).split()} - {""}
     if app == "gateway":
         assert dockerfile.global_args["HTTP_PORT"] == str(GATEWAY_HTTP_PORT)
         assert exposed == {str(GATEWAY_HTTP_PORT)}
@@ -342,29 +362,41 @@ def test_dockerfile_runtime_stage_is_minimal_non_root_and_healthchecked(app: str
         grpc, http = SERVICES[app]
         assert dockerfile.global_args["HTTP_PORT"] == str(http)
         assert exposed == {str(grpc), str(http)}
-    assert final.args_of("ENTRYPOINT") == [json.dumps([app])]
+    # The entrypoint is a link to the app's console script, made where the app is installed.
+    assert final.args_of("ENTRYPOINT") == [json.dumps(["cypher-app"])]
+    builder = next(s for s in dockerfile.stages if s.name == "builder")
+    link = 'ln -s "${SERVICE}" /app/.venv/bin/cypher-app'
+    assert any(link in r and "uv sync" in r for r in builder.args_of("RUN"))
     assert final.args_of("CMD") == ['["serve"]']
 
 
-def test_service_dockerfiles_differ_only_in_service_specifics() -> None:
-    def normalised(app: str) -> str:
-        grpc, http = SERVICES[app]
-        text = dockerfile_path(app).read_text()
-        # The dependency layer lists every member's pyproject, including this one's.
-        lines = [
-            ln if "pyproject.toml" in ln else ln.replace(app, "{svc}") for ln in text.splitlines()
-        ]
-        return "\n".join(lines).replace(str(grpc), "{grpc}").replace(str(http), "{http}")
+def test_one_dockerfile_builds_every_app_and_refuses_to_build_none() -> None:
+    images = sorted(p.relative_to(REPO_ROOT) for p in REPO_ROOT.glob("**/Dockerfile*"))
+    assert [str(p) for p in images if ".venv" not in p.parts] == ["deploy/Dockerfile"]
+    bare = parse_dockerfile(DOCKERFILE)
+    assert bare.global_args["SERVICE"] == ""
+    builder = next(s for s in bare.stages if s.name == "builder")
+    guard = builder.args_of("RUN")[0]
+    assert 'test -n "${SERVICE}"' in guard
+    assert 'test -n "${HTTP_PORT}"' in guard
+    assert "exit 1" in guard
 
-    reference = normalised("pricing")
-    for app in SERVICES:
-        assert normalised(app) == reference, f"services/{app}/Dockerfile drifted from pricing's"
+
+def test_compose_builds_every_app_from_the_one_dockerfile(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    for app in APPS:
+        assert services[app]["build"] == {
+            "context": ".",
+            "dockerfile": "deploy/Dockerfile",
+            "args": build_args(app),
+        }
 
 
 @pytest.mark.parametrize("app", APPS)
 def test_migrations_ship_inside_the_package_wheel(app: str) -> None:
     """The image has no source tree: `<app> migrate` must find its scripts in the wheel."""
-    member = dockerfile_path(app).parent
+    member = member_dir(app)
     assert (member / "src" / app / "migrations" / "env.py").is_file()
     pyproject = (member / "pyproject.toml").read_text()
     assert f'packages = ["src/{app}"]' in pyproject
@@ -375,10 +407,9 @@ def test_dockerfiles_copy_every_workspace_member_pyproject() -> None:
     root = REPO_ROOT / "pyproject.toml"
     members = re.findall(r'"((?:libs|services)/\w+|gateway)"', root.read_text())
     assert len(members) >= len(APPS)
-    for app in APPS:
-        text = dockerfile_path(app).read_text()
-        for member in members:
-            assert f"COPY {member}/pyproject.toml {member}/" in text, f"{app}: {member}"
+    text = DOCKERFILE.read_text()
+    for member in members:
+        assert f"COPY {member}/pyproject.toml {member}/" in text, member
 
 
 def test_dockerignore_keeps_local_state_and_tests_out_of_the_context() -> None:
