@@ -44,6 +44,7 @@ EXPECTED_EVENT_TYPES = {
     "orders.order.paid.v1",
     "orders.order.backorder_needed.v1",
     "orders.order.quote_requested.v1",
+    "orders.customer.upserted.v1",
     "quotations.quotation.created.v1",
     "quotations.quotation.sent.v1",
     "quotations.quotation.accepted.v1",
