@@ -35,8 +35,15 @@ class Spine:
         self.relays.append(relay)
         return relay
 
-    def consumer(self, *, versioned: bool = False, max_retries: int = 3) -> InboxConsumer:
-        broker = Broker(self.scope.amqp_url, self.scope.exchange, service="consumer")
+    def consumer(
+        self,
+        *,
+        versioned: bool = False,
+        max_retries: int = 3,
+        delivery_limit: int = 20,
+        amqp_url: str | None = None,
+    ) -> InboxConsumer:
+        broker = Broker(amqp_url or self.scope.amqp_url, self.scope.exchange, service="consumer")
         self.brokers.append(broker)
         consumer = InboxConsumer(
             service="consumer",
@@ -46,6 +53,7 @@ class Spine:
             subscriptions=[Subscription(CONFIRMED, apply_confirmed, versioned=versioned)],
             max_retries=max_retries,
             retry_delay_ms=100,
+            delivery_limit=delivery_limit,
             queue_prefix=self.scope.queue_prefix,
         )
         self.consumers.append(consumer)

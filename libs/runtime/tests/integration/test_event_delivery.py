@@ -50,22 +50,18 @@ async def test_events_apply_once_even_when_the_relay_publishes_them_twice(spine:
 CRASHING_CONSUMER = Path(__file__).with_name("crashing_consumer.py")
 
 
-async def test_consumer_dying_after_commit_before_ack_does_not_apply_twice(spine: Spine) -> None:
-    # Declare the queue first so the event is routed to it.
-    probe = spine.consumer()
-    await probe.start()
-    await probe.stop()
-    env = {
+def spine_env(spine: Spine, **extra: str) -> dict[str, str]:
+    return {
         **os.environ,
         "SPINE_DB_URL": spine.consumer_url,
         "SPINE_AMQP_URL": spine.scope.amqp_url,
         "SPINE_EXCHANGE": spine.scope.exchange,
         "SPINE_QUEUE_PREFIX": spine.scope.queue_prefix,
+        **extra,
     }
-    order_id = await place_order(spine.producer, "250.00")
-    spine.relay().start()
-    await eventually(lambda: unpublished(spine.producer), lambda n: n == 0)
 
+
+async def run_crashing_consumer(env: dict[str, str]) -> int:
     crashed = await asyncio.to_thread(
         subprocess.run,
         [sys.executable, str(CRASHING_CONSUMER)],
@@ -75,6 +71,19 @@ async def test_consumer_dying_after_commit_before_ack_does_not_apply_twice(spine
         check=False,
     )
     assert crashed.returncode == 137, crashed.stderr.decode()[-2000:]
+    return crashed.returncode
+
+
+async def test_consumer_dying_after_commit_before_ack_does_not_apply_twice(spine: Spine) -> None:
+    # Declare the queue first so the event is routed to it.
+    probe = spine.consumer()
+    await probe.start()
+    await probe.stop()
+    order_id = await place_order(spine.producer, "250.00")
+    spine.relay().start()
+    await eventually(lambda: unpublished(spine.producer), lambda n: n == 0)
+
+    await run_crashing_consumer(spine_env(spine))
     assert (await effect_counts(spine.consumer_db)).effects == 1  # committed before dying
 
     # The broker redelivers the unacked message to the next consumer process.
@@ -145,7 +154,9 @@ async def test_poison_message_is_parked_and_does_not_block_the_queue(spine: Spin
         lambda n: n == 1,
         what="the poison message parked",
     )
-    assert consumed(consumer.queue_name, "retried") >= 2
+    # max_retries=2: two delayed retries, then parked; never a third.
+    assert consumed(consumer.queue_name, "retried") == 2
+    assert consumed(consumer.queue_name, "parked") == 1
     assert (await effect_counts(spine.consumer_db)).effects == 10
 
 
@@ -198,3 +209,54 @@ async def test_stale_event_does_not_overwrite_newer_state(spine: Spine) -> None:
 
     await place_order(spine.producer, "300.00", order_id="o-1", version=3)
     await eventually(state, lambda s: s == ("300.00", 3))
+
+
+async def test_a_message_that_kills_every_consumer_is_parked_after_the_delivery_limit(
+    spine: Spine,
+) -> None:
+    """No retry counter can be written by a consumer that dies before its commit: the
+    quorum queue's x-delivery-limit is what stops the crash loop."""
+    limit = 2
+    probe = spine.consumer(delivery_limit=limit)  # declares the queue with the limit
+    await probe.start()
+    await probe.stop()
+    await place_order(spine.producer, "66.00")
+    spine.relay().start()
+    await eventually(lambda: unpublished(spine.producer), lambda n: n == 0)
+    env = spine_env(spine, SPINE_CRASH_BEFORE_COMMIT="1", SPINE_DELIVERY_LIMIT=str(limit))
+
+    for _ in range(limit + 1):  # the first delivery and `limit` redeliveries each kill one
+        await run_crashing_consumer(env)
+
+    await eventually(
+        lambda: queue_depth(spine.scope.amqp_url, probe.parking_queue_name),
+        lambda n: n == 1,
+        what="the crash-looping message parked",
+    )
+    assert await queue_depth(spine.scope.amqp_url, probe.queue_name) == 0
+    assert (await effect_counts(spine.consumer_db)).effects == 0
+
+
+async def test_a_consumer_reconnects_after_the_broker_comes_back(spine: Spine) -> None:
+    proxy = TcpProxy("127.0.0.1", 5672)
+    await proxy.start()
+    via_proxy = spine.scope.amqp_url.replace("127.0.0.1:5672", f"127.0.0.1:{proxy.port}")
+    consumer = spine.consumer(amqp_url=via_proxy)
+    await consumer.start()
+    spine.relay().start()  # publishes straight to the broker, not through the proxy
+    await place_order(spine.producer, "1.00")
+    await eventually(lambda: effect_counts(spine.consumer_db), lambda c: c.effects == 1)
+
+    await proxy.stop()  # the consumer's connection drops; new connections are refused
+    for _ in range(5):
+        await place_order(spine.producer, "2.00")
+    await eventually(
+        lambda: queue_depth(spine.scope.amqp_url, consumer.queue_name),
+        lambda n: n == 5,
+        what="events queued while the consumer is cut off",
+    )
+    assert (await effect_counts(spine.consumer_db)).effects == 1
+
+    await proxy.start()  # the broker is reachable again on the same address
+    await eventually(lambda: effect_counts(spine.consumer_db), lambda c: c.effects == 6, timeout=30)
+    await proxy.stop()

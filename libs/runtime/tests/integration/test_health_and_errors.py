@@ -1,4 +1,4 @@
-"""Readiness and gRPC health follow the real state of the database; domain errors
+"""Readiness and gRPC health follow the real state of the database and the broker; domain errors
 cross gRPC as status codes with machine-readable details."""
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ class FailingPricing(pricing_pb2_grpc.PricingServiceServicer):
         raise OutOfStock("not enough", details={"shortfall": {request.sku: 3}})
 
 
-def _settings(db_url: str, scope: BrokerScope) -> ServiceSettings:
+def _settings(db_url: str, amqp_url: str, scope: BrokerScope) -> ServiceSettings:
     return ServiceSettings(
         database_url=db_url,
-        amqp_url=scope.amqp_url,
+        amqp_url=amqp_url,
         events_exchange=scope.exchange,
         grpc_port=free_port(),
         http_port=free_port(),
@@ -59,14 +59,24 @@ async def db_proxy() -> AsyncIterator[TcpProxy]:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
+async def broker_proxy() -> AsyncIterator[TcpProxy]:
+    proxy = TcpProxy("127.0.0.1", 5672)
+    await proxy.start()
+    yield proxy
+    await proxy.stop()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
 async def runtime(
     database_factory: Callable[[str, Path | None], Awaitable[str]],
     broker_scope: BrokerScope,
     db_proxy: TcpProxy,
+    broker_proxy: TcpProxy,
 ) -> AsyncIterator[Runtime]:
     url = await database_factory("health", None)
     via_proxy = url.replace("@127.0.0.1:5432/", f"@127.0.0.1:{db_proxy.port}/")
-    rt = Runtime("healthcheck", _settings(via_proxy, broker_scope))
+    amqp = broker_scope.amqp_url.replace("127.0.0.1:5672", f"127.0.0.1:{broker_proxy.port}")
+    rt = Runtime("healthcheck", _settings(via_proxy, amqp, broker_scope))
     rt.add_grpc(
         "cypher.pricing.v1.PricingService",
         lambda server: pricing_pb2_grpc.add_PricingServiceServicer_to_server(
@@ -112,6 +122,23 @@ async def test_ready_and_grpc_health_follow_the_database_without_restart(
 
     await db_proxy.start()
     await eventually(lambda: _ready(runtime), lambda r: r.status_code == 200, timeout=20)
+    await eventually(lambda: _grpc_status(runtime), lambda s: s == SERVING)
+
+
+async def test_ready_and_grpc_health_follow_the_broker_without_restart(
+    runtime: Runtime, broker_proxy: TcpProxy
+) -> None:
+    await eventually(lambda: _grpc_status(runtime), lambda s: s == SERVING)
+    assert (await _ready(runtime)).status_code == 200
+
+    await broker_proxy.stop()  # live AMQP connection dropped, reconnects refused
+    reply = await eventually(lambda: _ready(runtime), lambda r: r.status_code == 503)
+    assert set(reply.json()["failing"]) == {"broker"}
+    assert reply.headers["retry-after"]
+    await eventually(lambda: _grpc_status(runtime), lambda s: s == NOT_SERVING)
+
+    await broker_proxy.start()
+    await eventually(lambda: _ready(runtime), lambda r: r.status_code == 200, timeout=30)
     await eventually(lambda: _grpc_status(runtime), lambda s: s == SERVING)
 
 
