@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 # uv from PATH, else installed from PyPI into ~/.local/bin on first use.
 UV := $(or $(shell command -v uv 2>/dev/null),$(HOME)/.local/bin/uv)
-PY_SRC := libs/runtime/src libs/testkit/src gateway/src $(wildcard services/*/src)
+PY_SRC := libs/runtime/src libs/testkit/src libs/fakes/src gateway/src $(wildcard services/*/src)
 PY_TESTS := $(wildcard libs/*/tests services/*/tests gateway/tests) deploy/tests tests-e2e bench scripts
 
 .PHONY: help install protos dev migrate lint typecheck buf-lint check test test-unit bench clean

@@ -1,14 +1,17 @@
-"""pytest plugin (auto-loaded): fixtures for the real PostgreSQL and RabbitMQ."""
+"""pytest plugin (auto-loaded): fixtures for the real PostgreSQL and RabbitMQ, and the
+fake external servers."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
+import pytest
 import pytest_asyncio
 
 from cypher_testkit.broker import BrokerScope, delete_scope, new_scope
 from cypher_testkit.databases import create_database, drop_database, migrated_database
+from cypher_testkit.fakes import Fakes, FakesProcess
 from cypher_testkit.infra import amqp_url
 
 
@@ -39,3 +42,23 @@ async def broker_scope() -> AsyncIterator[BrokerScope]:
     scope = new_scope(amqp_url())
     yield scope
     await delete_scope(scope)
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def fakes_process(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Fakes]:
+    """One `cypher-fakes` process on free ports for the whole test session."""
+    log_path = tmp_path_factory.mktemp("fakes") / "cypher-fakes.log"
+    process = FakesProcess(log_path)
+    process.start()
+    try:
+        yield await process.wait_ready()
+    finally:
+        process.stop()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def fakes(fakes_process: Fakes) -> Fakes:
+    """The fake external servers, reset to their seed state for this test: use
+    `fakes.smartbill_url`, `fakes.service_env()` … and their `/_fake/` control APIs."""
+    await fakes_process.reset()
+    return fakes_process

@@ -1,0 +1,1 @@
+"""Fake external servers (SmartBill, WooCommerce, supplier sites, SMTP sink) in one process."""

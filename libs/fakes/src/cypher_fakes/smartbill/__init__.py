@@ -1,0 +1,1 @@
+"""Fake SmartBill Cloud REST API (`/SBORO/api/…`)."""

@@ -1,0 +1,1 @@
+"""Fake supplier sites: five price/stock feeds in five formats."""
