@@ -5,7 +5,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(HOME)/.local/bin/uv)
 PY_SRC := libs/runtime/src libs/testkit/src libs/fakes/src gateway/src $(wildcard services/*/src)
 PY_TESTS := $(wildcard libs/*/tests services/*/tests gateway/tests) deploy/tests tests-e2e bench scripts
 
-.PHONY: help install protos dev migrate lint typecheck buf-lint check test test-unit bench clean
+.PHONY: help install protos infra-dev infra-test dev migrate lint typecheck buf-lint check test test-unit bench clean
 
 help:
 	@echo "make dev    - install, generate, migrate and run the whole stack locally"
@@ -13,7 +13,7 @@ help:
 	@echo "make bench  - run the benchmarks in bench/ and print their figures"
 
 $(HOME)/.local/bin/uv:
-	python3 -m pip install --quiet --user uv
+	bash scripts/bootstrap_uv.sh
 
 install: | $(UV)
 	$(UV) sync --frozen
@@ -22,7 +22,15 @@ install: | $(UV)
 protos:
 	$(UV) run --frozen bash scripts/gen_protos.sh
 
-dev: install protos
+# Find or bring up PostgreSQL and RabbitMQ (env vars, local servers, a container engine,
+# Debian packages — in that order); one line each says which (scripts/infra.py).
+infra-dev:
+	python3 scripts/infra.py --for dev
+
+infra-test:
+	python3 scripts/infra.py --for test
+
+dev: install protos infra-dev
 	$(UV) run --frozen python scripts/dev.py
 
 lint:
@@ -37,7 +45,7 @@ buf-lint:
 
 check: lint typecheck buf-lint
 
-test: install protos check
+test: install protos check infra-test
 	./scripts/run_tests.sh
 
 bench: install protos

@@ -117,7 +117,9 @@ def test_one_postgres_per_service_and_gateway(
     compose: dict[str, Any], services: dict[str, dict[str, Any]]
 ) -> None:
     postgres = {
-        n: s for n, s in services.items() if str(s.get("image", "")).startswith("postgres:")
+        n: s
+        for n, s in services.items()
+        if str(s.get("image", "")).startswith("postgres:") and not s.get("profiles")
     }
     assert set(postgres) == {f"{app}-db" for app in APPS}
     volumes_used: set[str] = set()
@@ -430,3 +432,16 @@ def test_dockerignore_keeps_local_state_and_tests_out_of_the_context() -> None:
     # uv needs every member's pyproject to read the workspace.
     for forbidden in ("libs", "libs/testkit", "**/pyproject.toml", "uv.lock", "protos", "scripts"):
         assert forbidden not in patterns, forbidden
+
+
+def test_local_infrastructure_is_a_profile_on_loopback_only(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    """scripts/infra.py starts these alone; `compose up` of the stack never does."""
+    infra = {n: s for n, s in services.items() if s.get("profiles")}
+    assert set(infra) == {"dev-postgres", "dev-rabbitmq"}
+    assert all(s["profiles"] == ["dev-infra"] for s in infra.values())
+    assert infra["dev-postgres"]["ports"] == ["127.0.0.1:5432:5432"]
+    assert infra["dev-rabbitmq"]["ports"] == ["127.0.0.1:5672:5672"]
+    for name in APPS:
+        assert not set(services[name].get("depends_on", {})) & set(infra), name
