@@ -20,14 +20,20 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from aiosmtpd.smtp import SMTP
 from starlette.types import ASGIApp
 
 from cypher_fakes.control import Lifecycle
+from cypher_fakes.mail.app import MailApi
+from cypher_fakes.mail.app import build_app as mail_app
+from cypher_fakes.mail.sink import Mailbox, SinkHandler
 from cypher_fakes.settings import FakesSettings
 from cypher_fakes.smartbill.app import SmartBillFake
 from cypher_fakes.smartbill.app import build_app as smartbill_app
 from cypher_fakes.suppliers.app import SupplierSites
 from cypher_fakes.suppliers.app import build_app as suppliers_app
+from cypher_fakes.woo.app import WooFake
+from cypher_fakes.woo.app import build_app as woo_app
 from cypher_runtime.logs import configure_logging
 
 log = logging.getLogger("cypher_fakes")
@@ -71,13 +77,24 @@ def _bind(host: str, port: int) -> socket.socket:
 
 async def serve(settings: FakesSettings) -> None:
     lifecycle = Lifecycle(settings.fault_timeout_seconds)
+    mailbox = Mailbox()
     apps: dict[str, tuple[int, ASGIApp]] = {
         "smartbill": (settings.smartbill_port, smartbill_app(SmartBillFake(settings, lifecycle))),
+        "woo": (settings.woo_port, woo_app(WooFake(settings))),
         "suppliers": (settings.suppliers_port, suppliers_app(SupplierSites(lifecycle))),
+        "mail_http": (settings.mail_http_port, mail_app(MailApi(mailbox))),
     }
     servers: list[_Server] = []
     tasks: list[asyncio.Task[None]] = []
     ports: dict[str, int] = {}
+    loop = asyncio.get_running_loop()
+    handler = SinkHandler(mailbox)
+    smtp = await loop.create_server(
+        lambda: SMTP(handler, hostname="cypher-fakes", enable_SMTPUTF8=True),
+        settings.host,
+        settings.smtp_port,
+    )
+    ports["smtp"] = smtp.sockets[0].getsockname()[1]
     for name, (port, app) in apps.items():
         sock = _bind(settings.host, port)
         ports[name] = sock.getsockname()[1]
@@ -99,7 +116,6 @@ async def serve(settings: FakesSettings) -> None:
     _announce(settings, ports)
 
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await asyncio.wait(
@@ -107,6 +123,7 @@ async def serve(settings: FakesSettings) -> None:
     )
     log.info("stopping")
     lifecycle.closing.set()
+    smtp.close()
     for server in servers:
         server.should_exit = True
     await asyncio.gather(*tasks, return_exceptions=True)

@@ -1,0 +1,1 @@
+"""SMTP sink: accepts every message over plain SMTP and shows them over HTTP."""

@@ -1,0 +1,1 @@
+"""Fake WooCommerce REST API v3 (`/wp-json/wc/v3/products…`)."""
