@@ -79,6 +79,11 @@ async def main() -> int:
         print(f"  gateway      {stack.gateway_url}/api/v1   docs {stack.gateway_url}/docs")
         for s in SERVICES:
             print(f"  {s.name:<12} gRPC 127.0.0.1:{s.grpc_port}   {stack.http_url(s.name)}/ready")
+        fakes = stack.fakes
+        print(f"  fakes        SmartBill {fakes.smartbill_api_url}   WooCommerce {fakes.woo_url}")
+        smtp = f"{fakes.smtp_host}:{fakes.smtp_port}"
+        print(f"               suppliers {fakes.suppliers_url}   SMTP {smtp}")
+        print(f"               received mail {fakes.mail_url}/_fake/messages")
         note = "" if os.environ.get("CYPHER_ADMIN_PASSWORD") else "  (development default)"
         print(f"\n  admin login  {email} / {password}{note}")
         print(f"  logs         {config.log_dir}/<service>.log")

@@ -72,3 +72,30 @@ async def test_gateway_ready_names_the_service_that_is_down(stack: LocalStack) -
             return (await client.get("/ready")).status_code
 
         await eventually(ready_status, lambda s: s == 200, timeout=10, what="gateway ready again")
+
+
+async def test_fake_external_servers_answer_where_the_services_are_told_to_look(
+    stack: LocalStack,
+) -> None:
+    env = stack.env_for("integration")
+    async with httpx.AsyncClient(timeout=5) as client:
+        refused = await client.get(f"{env['INTEGRATION_SMARTBILL_BASE_URL']}/tax")
+        taxes = await client.get(
+            f"{env['INTEGRATION_SMARTBILL_BASE_URL']}/tax",
+            params={"cif": env["INTEGRATION_SMARTBILL_CIF"]},
+            auth=(env["INTEGRATION_SMARTBILL_EMAIL"], env["INTEGRATION_SMARTBILL_TOKEN"]),
+        )
+        shop = await client.get(
+            f"{env['INTEGRATION_WOO_BASE_URL']}/wp-json/wc/v3/products",
+            auth=(env["INTEGRATION_WOO_CONSUMER_KEY"], env["INTEGRATION_WOO_CONSUMER_SECRET"]),
+        )
+        feed = await client.get(
+            f"{stack.env_for('suppliers')['SUPPLIERS_FAKE_SITES_BASE_URL']}/fsl/export.csv"
+        )
+        mail = await client.get(f"{stack.fakes.mail_url}/_fake/messages")
+    assert refused.status_code == 401
+    assert taxes.json()["taxes"]
+    assert shop.status_code == 200
+    assert feed.text.startswith("Cod;Denumire;Pret;Stoc;Moneda")
+    assert mail.status_code == 200
+    assert env["INTEGRATION_SMTP_PORT"] == str(stack.fakes.smtp_port)

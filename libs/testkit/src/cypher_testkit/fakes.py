@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import tempfile
 import time
 from dataclasses import dataclass
@@ -24,6 +25,24 @@ from cypher_testkit.processes import ServiceProcess, console_script
 
 FIXED_PORTS = {"smartbill": 8201, "woo": 8202, "suppliers": 8203, "smtp": 2525, "mail_http": 8204}
 HOST = "127.0.0.1"
+
+
+def configured_ports() -> dict[str, int]:
+    """The fixed ports, each overridable like the fakes process's own `FAKES_<NAME>_PORT`."""
+    return {
+        name: int(os.environ.get(f"FAKES_{name.upper()}_PORT", port))
+        for name, port in FIXED_PORTS.items()
+    }
+
+
+def fakes_command(ports: dict[str, int], ports_file: Path | None = None) -> list[str]:
+    """`cypher-fakes` with a flag per port (0 = a free one)."""
+    args = [*console_script("cypher-fakes")]
+    if ports_file is not None:
+        args += ["--ports-file", str(ports_file)]
+    for name, port in ports.items():
+        args += [f"--{name.replace('_', '-')}-port", str(port)]
+    return args
 
 
 @dataclass(frozen=True)
@@ -95,6 +114,11 @@ class Fakes:
             env["SUPPLIERS_FAKE_SITES_BASE_URL"] = self.suppliers_url
         return env
 
+    async def wait_ready(self, process: ServiceProcess, timeout: float = 30) -> None:
+        """Every HTTP fake answers its health check (the SMTP sink starts before them)."""
+        for url in self.http_urls().values():
+            await process.wait_http(f"{url}/_fake/health", timeout)
+
     async def reset(self) -> None:
         """Back to the seed state: every fake's documents, products, items, faults and
         request logs, and the SMTP sink's messages."""
@@ -120,10 +144,7 @@ class FakesProcess:
         self._dir = tempfile.TemporaryDirectory(prefix="cypher-fakes-")
         self.ports_file = Path(self._dir.name) / "ports.json"
         wanted = ports or dict.fromkeys(FIXED_PORTS, 0)
-        args = [*console_script("cypher-fakes"), "--ports-file", str(self.ports_file)]
-        for name, port in wanted.items():
-            args += [f"--{name.replace('_', '-')}-port", str(port)]
-        self.process = ServiceProcess(args, env or {}, log_path)
+        self.process = ServiceProcess(fakes_command(wanted, self.ports_file), env or {}, log_path)
         self.fakes: Fakes | None = None
 
     def start(self) -> None:
@@ -139,9 +160,7 @@ class FakesProcess:
                 raise TimeoutError(f"cypher-fakes not up in {timeout}s:\n{self.process.logs()}")
             await asyncio.sleep(0.05)
         self.fakes = Fakes(ports=json.loads(self.ports_file.read_text()))
-        for url in self.fakes.http_urls().values():
-            left = max(1.0, deadline - time.monotonic())
-            await self.process.wait_http(f"{url}/_fake/health", left)
+        await self.fakes.wait_ready(self.process, max(1.0, deadline - time.monotonic()))
         return self.fakes
 
     def stop(self) -> None:

@@ -1,7 +1,8 @@
 """The whole CYPHER stack as local processes: one database (and role) per service,
 migrations, every service and the gateway started with the same commands production
-uses, readiness awaited. Used by `make dev` (fixed ports, persistent databases) and by
-the end-to-end tests (free ports, fresh databases, a private exchange and queues)."""
+uses, the fake external servers beside them, readiness awaited. Used by `make dev`
+(fixed ports, persistent databases) and by the end-to-end tests (free ports, fresh
+databases, a private exchange and queues)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from urllib.parse import urlparse
 import asyncpg
 import httpx
 
+from cypher_testkit.fakes import FIXED_PORTS, Fakes, configured_ports, fakes_command
 from cypher_testkit.infra import asyncpg_url, with_database
 from cypher_testkit.processes import ServiceProcess, console_script
 from cypher_testkit.proxy import free_port
@@ -67,6 +69,9 @@ class LocalStack:
             for s in SERVICES
         }
         self.gateway_port = free_port() if fresh else GATEWAY_PORT
+        self.fakes = Fakes(
+            ports={name: free_port() for name in FIXED_PORTS} if fresh else configured_ports()
+        )
         self.databases: dict[str, str] = {
             name: (f"test_e2e_{name}_{config.tag}" if fresh else f"cypher_{name}")
             for name in [*(s.name for s in SERVICES), "gateway"]
@@ -108,6 +113,7 @@ class LocalStack:
         }
         for s in SERVICES:
             env[f"CYPHER_{s.name.upper()}_ADDR"] = self.grpc_addr(s.name)
+        env.update(self.fakes.service_env())
         env.update(self.config.extra_env)
         return env
 
@@ -185,19 +191,22 @@ class LocalStack:
 
     def process(self, name: str) -> ServiceProcess:
         if name not in self.processes:
-            self.processes[name] = ServiceProcess(
-                [*console_script(name), "serve"],
-                self.env_for(name),
-                self.config.log_dir / f"{name}.log",
+            args, env = (
+                (fakes_command(self.fakes.ports), self.common_env())
+                if name == "fakes"
+                else ([*console_script(name), "serve"], self.env_for(name))
             )
+            self.processes[name] = ServiceProcess(args, env, self.config.log_dir / f"{name}.log")
         return self.processes[name]
 
     def start(self) -> None:
+        self.process("fakes").start()
         for s in SERVICES:
             self.process(s.name).start()
         self.process("gateway").start()
 
     async def wait_ready(self, timeout: float = 90) -> None:
+        await self.fakes.wait_ready(self.process("fakes"), timeout)
         waits = [
             self.process(s.name).wait_http(f"{self.http_url(s.name)}/ready", timeout)
             for s in SERVICES
