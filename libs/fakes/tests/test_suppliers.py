@@ -178,3 +178,27 @@ async def test_control_api_refuses_bad_input(fakes: Fakes) -> None:
     assert unknown.status_code == 404
     assert bad_count.status_code == 400
     assert no_supplier.status_code == 404
+
+
+async def test_timeout_fault_answers_after_the_client_gave_up(fakes: Fakes) -> None:
+    async with site(fakes) as s:
+        armed = await s.post(
+            "/_fake/braytron/faults", json={"mode": "timeout", "count": 1, "delay_seconds": 2}
+        )
+        assert armed.status_code == 200
+        try:
+            await s.get("/braytron/catalog", timeout=0.3)
+            timed_out = False
+        except httpx.ReadTimeout:
+            timed_out = True
+        after = await s.get("/braytron/catalog")
+    assert timed_out
+    assert after.status_code == 200
+
+
+async def test_garbage_fault_on_a_csv_feed_is_not_csv(fakes: Fakes) -> None:
+    async with site(fakes) as s:
+        await s.post("/_fake/fsl/faults", json={"mode": "garbage", "count": 1})
+        garbage = await s.get("/fsl/export.csv")
+    assert garbage.status_code == 200
+    assert not garbage.text.startswith("Cod;Denumire")
