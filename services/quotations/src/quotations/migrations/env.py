@@ -1,7 +1,6 @@
 """Alembic environment of the quotations service (its own database only)."""
 
-from sqlmodel import SQLModel
-
 from cypher_runtime.migrations import run_env
+from quotations.db import metadata
 
-run_env(SQLModel.metadata)
+run_env(metadata)

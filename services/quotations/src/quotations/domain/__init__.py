@@ -1,0 +1,1 @@
+"""The pure business model of quotations (no framework imports)."""
