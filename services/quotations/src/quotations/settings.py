@@ -41,7 +41,7 @@ class QuotationsSettings(ServiceSettings):
     sweep_interval_seconds: float = Field(default=30.0, gt=0)
     sweep_batch: int = Field(default=100, ge=1, le=5000)
 
-    company_name: str = "Lumină Și Țară SRL"
+    company_name: str = "Cypher Iluminat Distribuție SRL"
     company_cui: str = "RO14399840"
     company_reg_com: str = "J12/1234/2010"
     company_address: str = "Str. Fabricii 12, 400632 Cluj-Napoca, jud. Cluj, România"

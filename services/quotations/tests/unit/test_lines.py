@@ -7,9 +7,7 @@ from quotations.errors import ValidationFailed
 
 
 def test_duplicate_skus_are_merged_in_first_appearance_order() -> None:
-    merged = merged_lines(
-        [LineRequest("B-1", 2), LineRequest("A-1", 1), LineRequest("B-1", 3)]
-    )
+    merged = merged_lines([LineRequest("B-1", 2), LineRequest("A-1", 1), LineRequest("B-1", 3)])
     assert merged == {"B-1": 5, "A-1": 1}
     assert list(merged) == ["B-1", "A-1"]
 
