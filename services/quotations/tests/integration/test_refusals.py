@@ -75,14 +75,14 @@ async def test_status_refusals_name_the_allowed_statuses_and_change_nothing(
     assert details["from"] == "DRAFT"
     assert details["allowed_from"] == ["SENT"]
     status, code, details = await refused(
-        stack.quotations.ConvertQuotation(qb.ConvertQuotationRequest(**ident))
+        stack.quotations.ConvertQuotation(qb.ConvertQuotationRequest(quotation_id=q.id))
     )
     assert (code, details["allowed"]) == ("NOT_ACCEPTED", ["ACCEPTED"])
 
     await stack.quotations.SendQuotation(qb.SendQuotationRequest(**ident))
     before = (await stack.quotations.GetQuotation(qb.GetQuotationRequest(**ident))).quotation
     status, code, details = await refused(
-        stack.quotations.UpdateQuotation(qb.UpdateQuotationRequest(notes="x", **ident))
+        stack.quotations.UpdateQuotation(qb.UpdateQuotationRequest(notes="x", quotation_id=q.id))
     )
     assert (status, code) == (grpc.StatusCode.FAILED_PRECONDITION, "NOT_DRAFT")
     assert (details["status"], details["allowed"]) == ("SENT", ["DRAFT"])
