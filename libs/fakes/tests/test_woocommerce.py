@@ -117,7 +117,7 @@ async def test_batch_reports_item_errors_inside_a_200(fakes: Fakes) -> None:
     body = {
         "create": [product("NEW-1"), product("OLD-1")],
         "update": [
-            {"id": existing["id"], "regular_price": "11.00"},
+            {"id": str(existing["id"]), "regular_price": "11.00"},  # ids may come as strings
             {"id": 424242, "regular_price": "1.00"},
         ],
     }

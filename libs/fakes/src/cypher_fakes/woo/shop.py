@@ -144,21 +144,17 @@ class Shop:
         return product
 
     def update(self, product_id: Any, fields: Any) -> dict[str, Any]:
-        if isinstance(product_id, bool) or not isinstance(product_id, int):
-            raise WooError("woocommerce_rest_product_invalid_id", "Invalid ID.", 400)
-        product = self.get(product_id)
+        product = self.get(_product_id(product_id))
         clean = validate(fields)
-        self._check_sku(clean.get("sku"), product_id)
+        self._check_sku(clean.get("sku"), product["id"])
         self._apply(product, clean)
         product["date_modified"] = _now()
         return product
 
     def delete(self, product_id: Any, force: bool = True) -> dict[str, Any]:
-        if isinstance(product_id, bool) or not isinstance(product_id, int):
-            raise WooError("woocommerce_rest_product_invalid_id", "Invalid ID.", 400)
-        product = self.get(product_id)
+        product = self.get(_product_id(product_id))
         if force:
-            del self.products[product_id]
+            del self.products[product["id"]]
         else:
             product["status"] = "trash"
         return product
@@ -180,6 +176,15 @@ class Shop:
         )
         product["on_sale"] = on_sale
         product["price"] = product["sale_price"] if on_sale else product["regular_price"]
+
+
+def _product_id(value: Any) -> int:
+    """An id as the REST API takes it: a JSON integer or a numeric string."""
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise WooError("woocommerce_rest_product_invalid_id", "Invalid ID.", 400)
+    return value
 
 
 def _in_window(start: str | None, end: str | None) -> bool:
