@@ -1,0 +1,1 @@
+"""Tables of the suppliers service and one repository per aggregate."""
