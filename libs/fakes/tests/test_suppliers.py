@@ -146,6 +146,24 @@ async def test_faults_answer_500_then_garbage_then_recover(fakes: Fakes) -> None
     assert other.status_code == 200
 
 
+async def test_hostile_bodies_oversize_and_endless(fakes: Fakes) -> None:
+    async with site(fakes) as s:
+        await s.post("/_fake/fsl/faults", json={"mode": "oversize", "count": 1})
+        big = await s.get("/fsl/export.csv")
+        await s.post("/_fake/fsl/faults", json={"mode": "endless", "count": 1})
+        read = 0
+        async with s.stream("GET", "/fsl/export.csv") as endless:
+            async for chunk in endless.aiter_bytes():
+                read += len(chunk)
+                if read > 12 * 1024 * 1024:
+                    break  # still coming: the client has to hang up
+        healthy = await s.get("/fsl/export.csv")
+    assert big.status_code == 200
+    assert len(big.content) == 10 * 1024 * 1024
+    assert read > 12 * 1024 * 1024
+    assert healthy.text.startswith("Cod;Denumire")
+
+
 async def test_added_and_generated_items_appear_in_the_feed(fakes: Fakes) -> None:
     async with site(fakes) as s:
         added = await s.post(

@@ -167,3 +167,13 @@ def test_json_that_is_not_json_or_has_no_list_is_fatal() -> None:
     assert parse_page(FeedFormat.JSON, b'{"data": {"products": 3}}', opts).fatal is not None
     deep = b"[" * 100_000 + b"]" * 100_000
     assert parse_page(FeedFormat.JSON, deep, opts).fatal is not None
+
+
+def test_a_page_without_any_item_is_fatal_not_an_empty_catalogue() -> None:
+    opts = ParseOptions(ACA, BOUNDS, "http://x/", "page 1")
+    maintenance = b"<html><body><div>Intretinere programata<table><tr><td>??</td>"
+    assert parse_page(FeedFormat.HTML, maintenance, opts).fatal == (
+        "page 1: no items found (is the configuration still right?)"
+    )
+    header_only = ParseOptions(MASTERLED, BOUNDS, "http://x/", "page 1")
+    assert parse_page(FeedFormat.CSV, b"sku,product_name,net_price,qty\r\n", header_only).fatal

@@ -3,17 +3,19 @@ honours conditional requests (304); `/_fake/{supplier}/…` edits items and arms
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import math
 import time
+from collections.abc import AsyncIterator
 from decimal import Decimal, InvalidOperation
 from email.utils import formatdate, parsedate_to_datetime
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from cypher_fakes.control import FaultSwitch, Lifecycle, RequestLog, field_errors, read_json
@@ -21,7 +23,11 @@ from cypher_fakes.suppliers import feeds
 from cypher_fakes.suppliers.catalog import SUPPLIERS, Item, SupplierDef, generate, seed
 
 log = logging.getLogger("cypher_fakes.suppliers")
-FAULT_MODES = frozenset({"timeout", "http500", "garbage"})
+FAULT_MODES = frozenset({"timeout", "http500", "garbage", "oversize", "endless"})
+# A hostile site: one 10 MB page, or a body that never ends (chunks until the client
+# hangs up), so a client must bound what it reads.
+OVERSIZE_BYTES = 10 * 1024 * 1024
+ENDLESS_CHUNK = b"x" * 65536
 MAX_GENERATED = 100_000
 # supplier → (feed path, format used for garbage, media type)
 FEEDS: dict[str, tuple[str, str, str]] = {
@@ -78,6 +84,12 @@ class Site:
         )
 
 
+async def _endless() -> AsyncIterator[bytes]:
+    while True:  # Starlette stops it when the client disconnects
+        yield ENDLESS_CHUNK
+        await asyncio.sleep(0.001)
+
+
 def _positive_int(raw: str) -> int | None:
     return int(raw) if raw.isdigit() and int(raw) > 0 else None
 
@@ -128,6 +140,10 @@ class SupplierSites:
             return PlainTextResponse("Internal Server Error", status_code=500)
         elif mode == "garbage":
             return Response(feeds.garbage(kind), media_type=media_type)
+        elif mode == "oversize":
+            return Response(b"x" * OVERSIZE_BYTES, media_type=media_type)
+        elif mode == "endless":
+            return StreamingResponse(_endless(), media_type=media_type)
         body = site.render(dict(request.query_params))
         if body is None:
             return PlainTextResponse("Pagina nu există", status_code=404)

@@ -18,4 +18,8 @@ PARSERS: dict[FeedFormat, Callable[[bytes, ParseOptions], ParsedPage]] = {
 
 
 def parse_page(fmt: FeedFormat, body: bytes, opts: ParseOptions) -> ParsedPage:
-    return PARSERS[fmt](body, opts)
+    page = PARSERS[fmt](body, opts)
+    if page.fatal is None and not page.items and not page.rows_rejected:
+        # A maintenance page or a changed layout must not read as an empty catalogue.
+        page.fatal = f"{opts.page_label}: no items found (is the configuration still right?)"
+    return page
