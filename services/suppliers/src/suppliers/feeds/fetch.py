@@ -56,7 +56,7 @@ class _Retryable(Exception):
 async def _read_bounded(response: httpx.Response, max_bytes: int) -> bytes:
     declared = response.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise FeedUnavailable(f"{response.url}: {int(declared)} bytes, above {max_bytes}")
+        raise FeedUnavailable(f"{response.url}: {declared} bytes, above {max_bytes} bytes")
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.aiter_bytes():
