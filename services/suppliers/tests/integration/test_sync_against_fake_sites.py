@@ -69,9 +69,7 @@ async def test_a_price_jump_raises_an_alert_and_every_change_is_announced(
     small = (jump * Decimal("1.05")).quantize(Decimal("0.01"))
     await service.site("PUT", "/_fake/masterled/items/ML000001", {"price": str(small)})
     await service.sync(masterled.id)
-    calm = await service.events(
-        ev.SupplierPriceChanged, lambda m: m.new_price.amount == str(small)
-    )
+    calm = await service.events(ev.SupplierPriceChanged, lambda m: m.new_price.amount == str(small))
     assert not calm[0].alert_raised
     assert calm[0].price_alert_id == ""
     still = await service.stub.ListPriceAlerts(
