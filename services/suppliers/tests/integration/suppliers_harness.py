@@ -5,6 +5,7 @@ sites (the fakes process) over real HTTP; an event tap collecting what it publis
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ import asyncpg
 import httpx
 from google.protobuf.message import Message
 
+from cypher.common.v1.pagination_pb2 import PageRequest
 from cypher.suppliers.v1 import suppliers_pb2 as pb
 from cypher.suppliers.v1 import suppliers_pb2_grpc
 from cypher_runtime.clock import FixedClock
@@ -28,7 +30,6 @@ from cypher_testkit.fakes import Fakes
 from cypher_testkit.infra import amqp_url
 from cypher_testkit.polling import eventually
 from cypher_testkit.proxy import free_port
-from scripts.demo_suppliers import SUPPLIERS
 from suppliers.feeds.fetch import FetchLimits
 from suppliers.main import MIGRATIONS, SuppliersApp, assemble
 from suppliers.scrape import ScrapeLimits
@@ -47,16 +48,20 @@ TEST_LIMITS = ScrapeLimits(
 )
 
 
+# The five suppliers as `make dev` configures them (one file, shared with the demo data).
+DEMO_SUPPLIERS = Path(__file__).resolve().parents[4] / "scripts" / "demo_suppliers.json"
+
+
 def create_request(name: str, base_url: str) -> pb.CreateSupplierRequest:
     """The demo configuration of one of the five suppliers, against the fake sites."""
-    _, fmt, path, currency, config = next(s for s in SUPPLIERS if s[0] == name)
+    demo = next(s for s in json.loads(DEMO_SUPPLIERS.read_text()) if s["name"] == name)
     return pb.CreateSupplierRequest(
         name=name,
-        feed_format=FORMATS[fmt],
-        feed_url=base_url.rstrip("/") + path,
-        feed_config=config,
+        feed_format=FORMATS[demo["feed_format"]],
+        feed_url=base_url.rstrip("/") + demo["path"],
+        feed_config=demo["feed_config"],
         active=True,
-        currency=currency,
+        currency=demo["currency"],
     )
 
 
@@ -112,12 +117,14 @@ class Running:
             runs = await self.stub.ListSyncRuns(pb.ListSyncRunsRequest(supplier_id=supplier_id))
             return next((r for r in runs.runs if r.id == run_id), None)
 
-        return await eventually(
+        run = await eventually(
             probe,
             lambda r: r is not None and r.status != pb.SYNC_RUN_STATUS_RUNNING,
             what=f"sync run {run_id} finished",
             timeout=60,
         )
+        assert run is not None
+        return run
 
     async def products(self, supplier_id: str, **kw: Any) -> list[pb.SupplierProduct]:
         found: list[pb.SupplierProduct] = []
@@ -125,7 +132,9 @@ class Running:
         while True:
             reply = await self.stub.ListSupplierProducts(
                 pb.ListSupplierProductsRequest(
-                    supplier_id=supplier_id, page={"limit": 200, "cursor": cursor}, **kw
+                    supplier_id=supplier_id,
+                    page=PageRequest(limit=200, cursor=cursor),
+                    **kw,
                 )
             )
             found.extend(reply.supplier_products)

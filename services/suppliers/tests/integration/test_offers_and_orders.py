@@ -6,6 +6,7 @@ from __future__ import annotations
 import grpc
 import pytest
 
+from cypher.common.v1.pagination_pb2 import PageRequest
 from cypher.orders.v1 import events_pb2 as orders_ev
 from cypher.suppliers.v1 import events_pb2 as ev
 from cypher.suppliers.v1 import suppliers_pb2 as pb
@@ -43,11 +44,11 @@ async def test_the_best_offer_is_the_cheapest_in_stock(service: Running) -> None
     listed = await service.stub.ListOffers(pb.ListOffersRequest(sku="LED-PANEL-60"))
     assert [o.supplier_name for o in listed.offers] == ["FSL", "Masterled", "Aca Lighting"]
     paged = await service.stub.ListOffers(
-        pb.ListOffersRequest(sku="LED-PANEL-60", page={"limit": 2})
+        pb.ListOffersRequest(sku="LED-PANEL-60", page=PageRequest(limit=2))
     )
     rest = await service.stub.ListOffers(
         pb.ListOffersRequest(
-            sku="LED-PANEL-60", page={"limit": 2, "cursor": paged.page.next_cursor}
+            sku="LED-PANEL-60", page=PageRequest(limit=2, cursor=paged.page.next_cursor)
         )
     )
     assert [o.supplier_name for o in rest.offers] == ["Aca Lighting"]

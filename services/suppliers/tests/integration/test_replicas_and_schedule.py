@@ -26,7 +26,7 @@ async def test_two_replicas_scrape_each_slot_once(
         first_round = await asyncio.gather(service.app.scraper.run_due(), other.scraper.run_due())
         again = await asyncio.gather(service.app.scraper.run_due(), other.scraper.run_due())
     assert sorted(r.supplier_id for runs in first_round for r in runs) == sorted(ids)
-    assert again == [[], []]  # the 10:00 slot is taken
+    assert [list(r) for r in again] == [[], []]  # the 10:00 slot is taken
     rows = await service.sql("SELECT supplier_id, slot, trigger, status FROM sync_runs")
     assert len(rows) == 3
     assert {r["slot"] for r in rows} == {datetime(2026, 12, 3, 10, tzinfo=UTC)}
