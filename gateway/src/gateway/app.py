@@ -26,7 +26,17 @@ from gateway.middleware import (
     span_details,
 )
 from gateway.ratelimit import RateLimiter, RateLimitMiddleware
-from gateway.routes import auth, customers, inventory, operations, orders, pricing, products, users
+from gateway.routes import (
+    auth,
+    customers,
+    inventory,
+    operations,
+    orders,
+    pricing,
+    products,
+    quotations,
+    users,
+)
 from gateway.security import TokenService
 from gateway.settings import GatewaySettings
 from gateway.upstreams import Upstreams
@@ -46,6 +56,7 @@ API_ROUTERS: list[APIRouter] = [
     inventory.router,
     customers.router,
     orders.router,
+    quotations.router,
 ]
 
 # Paths under /api/v1 that need no authentication (everything else declares a permission).
