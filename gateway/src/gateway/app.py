@@ -35,6 +35,7 @@ from gateway.routes import (
     pricing,
     products,
     quotations,
+    suppliers,
     users,
 )
 from gateway.security import TokenService
@@ -57,6 +58,7 @@ API_ROUTERS: list[APIRouter] = [
     customers.router,
     orders.router,
     quotations.router,
+    suppliers.router,
 ]
 
 # Paths under /api/v1 that need no authentication (everything else declares a permission).
