@@ -35,6 +35,7 @@ from gateway.routes import (
     pricing,
     products,
     quotations,
+    supplier_orders,
     suppliers,
     users,
 )
@@ -59,6 +60,7 @@ API_ROUTERS: list[APIRouter] = [
     orders.router,
     quotations.router,
     suppliers.router,
+    supplier_orders.router,
 ]
 
 # Paths under /api/v1 that need no authentication (everything else declares a permission).
