@@ -159,7 +159,7 @@ async def main(seconds: float, clients: int) -> None:
     url = await migrated_database("inventory_bench", MIGRATIONS)
     scope = new_scope(amqp_url())
     grpc_port = free_port()
-    runtime, _ = assemble(
+    runtime = assemble(
         InventorySettings(
             database_url=url,
             grpc_port=grpc_port,
@@ -171,7 +171,7 @@ async def main(seconds: float, clients: int) -> None:
             db_max_overflow=8,
         ),
         queue_prefix=scope.queue_prefix,
-    )
+    ).runtime
     await runtime.start()
     target = f"127.0.0.1:{grpc_port}"
     try:

@@ -33,7 +33,7 @@ async def inventory_gateway(
 ) -> AsyncIterator[Gateway]:
     url = await database_factory("inventory", INVENTORY_MIGRATIONS)
     grpc_port = free_port()
-    runtime, _ = assemble(
+    runtime = assemble(
         InventorySettings(
             database_url=url,
             grpc_port=grpc_port,
@@ -43,7 +43,7 @@ async def inventory_gateway(
             events_exchange=broker_scope.exchange,
         ),
         queue_prefix=broker_scope.queue_prefix,
-    )
+    ).runtime
     await runtime.start()
     settings = gateway_settings.model_copy(
         update={

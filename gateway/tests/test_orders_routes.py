@@ -44,7 +44,7 @@ async def orders_gateway(
         "queue_prefix": broker_scope.queue_prefix,
     }
     inventory_port, orders_port = free_port(), free_port()
-    inventory, _ = assemble(
+    inventory = assemble(
         InventorySettings(
             database_url=await database_factory("inventory", INVENTORY_MIGRATIONS),
             grpc_port=inventory_port,
@@ -52,7 +52,7 @@ async def orders_gateway(
             **common,
         ),
         queue_prefix=broker_scope.queue_prefix,
-    )
+    ).runtime
     orders = wire(
         OrdersSettings(
             database_url=await database_factory("orders", ORDERS_MIGRATIONS),

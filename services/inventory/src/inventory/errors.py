@@ -1,14 +1,23 @@
-"""Coded inventory errors; the runtime's one mapping turns their kind into a gRPC status."""
+"""Coded inventory errors on the grpc-free bases of `cypher_runtime.errors`; the
+runtime's one mapping turns their kind into a gRPC status (and the gateway's into HTTP)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cypher_runtime.errors import DomainError, ErrorKind, NotFound, ValidationFailed
+from cypher_runtime.errors import (
+    Conflict,
+    Exhausted,
+    IllegalState,
+    NotFound,
+    ValidationFailed,
+)
 
 __all__ = [
+    "ExceedsReserved",
     "InsufficientStock",
     "NegativeStock",
+    "NothingReserved",
     "ReservationExpired",
     "ReservationMismatch",
     "ReservationNotFound",
@@ -20,12 +29,11 @@ __all__ = [
 ]
 
 
-class InsufficientStock(DomainError):
+class InsufficientStock(Exhausted):
     """Not enough available units. `details.shortfall` maps sku → missing units; the
     orders service and the gateway read exactly that shape."""
 
     code = "INSUFFICIENT_STOCK"
-    kind = ErrorKind.EXHAUSTED
 
     def __init__(self, shortfall: Mapping[str, int]) -> None:
         self.shortfall = dict(sorted(shortfall.items()))
@@ -33,9 +41,8 @@ class InsufficientStock(DomainError):
         super().__init__(f"insufficient stock ({text})", details={"shortfall": self.shortfall})
 
 
-class NegativeStock(DomainError):
+class NegativeStock(IllegalState):
     code = "NEGATIVE_STOCK"
-    kind = ErrorKind.PRECONDITION
 
     def __init__(self, sku: str, warehouse: str, on_hand: int, reserved: int, delta: int) -> None:
         super().__init__(
@@ -51,14 +58,15 @@ class NegativeStock(DomainError):
         )
 
 
-class SameWarehouse(DomainError):
+class SameWarehouse(ValidationFailed):
     code = "SAME_WAREHOUSE"
-    kind = ErrorKind.INVALID
 
     def __init__(self, warehouse: str) -> None:
         super().__init__(
-            f"cannot transfer from {warehouse} to itself", details={"warehouse": warehouse}
+            {"to_warehouse": "must differ from from_warehouse"},
+            f"cannot transfer from {warehouse} to itself",
         )
+        self.details["warehouse"] = warehouse
 
 
 class UnknownWarehouse(NotFound):
@@ -69,8 +77,8 @@ class UnknownWarehouse(NotFound):
 
 
 class UnknownSku(NotFound):
-    """An sku with no stock row anywhere: adjustments and transfers refuse it, receipts
-    create it (a receipt is how a new product enters the stock)."""
+    """A catalogue product with no stock row anywhere: adjustments and transfers refuse
+    it; a receipt creates its stock (a receipt is how a product enters the stock)."""
 
     code = "UNKNOWN_SKU"
 
@@ -85,9 +93,8 @@ class ReservationNotFound(NotFound):
         super().__init__(f"no reservation for order {order_id}", details={"order_id": order_id})
 
 
-class ReservationReleased(DomainError):
+class ReservationReleased(IllegalState):
     code = "RESERVATION_RELEASED"
-    kind = ErrorKind.PRECONDITION
 
     def __init__(self, order_id: str) -> None:
         super().__init__(
@@ -95,9 +102,8 @@ class ReservationReleased(DomainError):
         )
 
 
-class ReservationExpired(DomainError):
+class ReservationExpired(IllegalState):
     code = "RESERVATION_EXPIRED"
-    kind = ErrorKind.PRECONDITION
 
     def __init__(self, order_id: str) -> None:
         super().__init__(
@@ -105,9 +111,8 @@ class ReservationExpired(DomainError):
         )
 
 
-class ReservationMismatch(DomainError):
+class ReservationMismatch(Conflict):
     code = "RESERVATION_MISMATCH"
-    kind = ErrorKind.CONFLICT
 
     def __init__(self, order_id: str) -> None:
         super().__init__(
@@ -116,21 +121,21 @@ class ReservationMismatch(DomainError):
         )
 
 
-class ExceedsReserved(DomainError):
+class ExceedsReserved(ValidationFailed):
     """A shipment names more units than are still reserved for the order."""
 
     code = "EXCEEDS_RESERVED"
-    kind = ErrorKind.INVALID
 
     def __init__(self, excess: Mapping[str, int]) -> None:
+        ordered = dict(sorted(excess.items()))
         super().__init__(
-            "shipment exceeds what is reserved", details={"excess": dict(sorted(excess.items()))}
+            {"lines": "ship at most what is reserved"}, "shipment exceeds what is reserved"
         )
+        self.details["excess"] = ordered
 
 
-class NothingReserved(DomainError):
+class NothingReserved(IllegalState):
     code = "NOTHING_RESERVED"
-    kind = ErrorKind.PRECONDITION
 
     def __init__(self, order_id: str) -> None:
         super().__init__(

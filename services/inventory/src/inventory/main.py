@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import logging
 import sys
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,15 +16,23 @@ from cypher_runtime.cli import run_cli
 from cypher_runtime.clock import Clock, SystemClock
 from cypher_runtime.db import Database
 from cypher_runtime.settings import load_settings
-from inventory.events import EventHandlers
+from inventory.consumers import OrderEventHandlers
 from inventory.grpc_api import InventoryServicer
-from inventory.service import Inventory, Policy, ReconcileReport
+from inventory.jobs import ReservationExpiry
+from inventory.queries import InventoryQueries, ReconcileReport
+from inventory.service import InventoryService, Policy
 from inventory.settings import InventorySettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = inventory_pb2.DESCRIPTOR.services_by_name["InventoryService"].full_name
 
-log = logging.getLogger(__name__)
+
+@dataclass(frozen=True)
+class InventoryApp:
+    runtime: Runtime
+    service: InventoryService
+    queries: InventoryQueries
+    expiry: ReservationExpiry
 
 
 def policy_of(settings: InventorySettings) -> Policy:
@@ -37,32 +45,29 @@ def policy_of(settings: InventorySettings) -> Policy:
 
 def assemble(
     settings: InventorySettings, *, clock: Clock | None = None, queue_prefix: str | None = None
-) -> tuple[Runtime, Inventory]:
-    """The runtime and the use cases it serves (tests drive both)."""
+) -> InventoryApp:
+    clock = clock or SystemClock()
     runtime = Runtime("inventory", settings, queue_prefix=queue_prefix)
-    inventory = Inventory(runtime.db, clock or SystemClock(), policy_of(settings))
-    servicer = InventoryServicer(inventory)
+    service = InventoryService(clock, policy_of(settings))
+    queries = InventoryQueries(runtime.db, clock, settings.low_stock_threshold)
+    servicer = InventoryServicer(runtime.db, service, queries)
     runtime.add_grpc(
         SERVICE_NAME,
         lambda server: inventory_pb2_grpc.add_InventoryServiceServicer_to_server(servicer, server),
     )
-    runtime.add_consumer("order-events", EventHandlers(inventory).subscriptions())
-
-    async def expire_reservations() -> None:
-        # Safe on every replica: due rows are claimed with FOR UPDATE SKIP LOCKED.
-        while True:
-            expired = await inventory.expire_due(settings.expiry_batch)
-            if expired:
-                log.info("reservations expired", extra={"count": expired})
-            if expired < settings.expiry_batch:
-                await asyncio.sleep(settings.expiry_interval_seconds)
-
-    runtime.add_job("reservation-expiry", expire_reservations)
-    return runtime, inventory
+    runtime.add_consumer("order-events", OrderEventHandlers(service).subscriptions())
+    expiry = ReservationExpiry(
+        runtime.db,
+        service,
+        batch=settings.expiry_batch,
+        interval=settings.expiry_interval_seconds,
+    )
+    runtime.add_job("reservation-expiry", expiry.run)
+    return InventoryApp(runtime, service, queries, expiry)
 
 
 def build(settings: InventorySettings) -> Runtime:
-    return assemble(settings)[0]
+    return assemble(settings).runtime
 
 
 def report_json(report: ReconcileReport) -> str:
@@ -91,7 +96,8 @@ def report_json(report: ReconcileReport) -> str:
 async def reconcile_once(settings: InventorySettings, skus: list[str]) -> ReconcileReport:
     db = Database(settings.database_url, pool_size=1, max_overflow=0)
     try:
-        return await Inventory(db, SystemClock(), policy_of(settings)).reconcile(skus)
+        queries = InventoryQueries(db, SystemClock(), settings.low_stock_threshold)
+        return await queries.reconcile(skus)
     finally:
         await db.dispose()
 

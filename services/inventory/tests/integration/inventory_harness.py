@@ -27,8 +27,7 @@ from cypher_testkit.events import publish_event
 from cypher_testkit.infra import amqp_url
 from cypher_testkit.polling import eventually
 from cypher_testkit.proxy import free_port
-from inventory.main import MIGRATIONS, assemble
-from inventory.service import Inventory
+from inventory.main import MIGRATIONS, InventoryApp, assemble
 from inventory.settings import InventorySettings
 
 M = TypeVar("M", bound=Message)
@@ -50,7 +49,7 @@ class EventTap:
 @dataclass
 class Running:
     runtime: Runtime
-    inventory: Inventory
+    app: InventoryApp
     clock: FixedClock
     settings: InventorySettings
     scope: BrokerScope
@@ -158,7 +157,8 @@ async def running_service(
         **overrides,
     )
     clock = FixedClock(datetime.now(UTC))
-    runtime, inventory = assemble(settings, clock=clock, queue_prefix=broker_scope.queue_prefix)
+    app = assemble(settings, clock=clock, queue_prefix=broker_scope.queue_prefix)
+    runtime = app.runtime
     # Bounded: a broker that accepts TCP but never answers must fail the test, not hang it.
     publisher = await asyncio.wait_for(aio_pika.connect_robust(amqp_url()), BROKER_TIMEOUT)
     tap = EventTap()
@@ -170,7 +170,7 @@ async def running_service(
         await asyncio.wait_for(_start_tap(publisher, broker_scope, tap), BROKER_TIMEOUT)
         running = Running(
             runtime=runtime,
-            inventory=inventory,
+            app=app,
             clock=clock,
             settings=settings,
             scope=broker_scope,

@@ -16,7 +16,8 @@ from cypher.inventory.v1 import inventory_pb2 as pb
 from cypher.inventory.v1 import inventory_pb2_grpc
 from cypher_runtime.grpc_client import make_channel
 from cypher_runtime.grpc_errors import error_from_rpc
-from inventory.service import Inventory
+from inventory.jobs import ReservationExpiry
+from inventory.service import InventoryService
 from services.inventory.tests.integration.inventory_harness import Running
 
 ATTEMPTS = 240
@@ -164,7 +165,9 @@ async def test_expiry_jobs_on_several_replicas_release_each_reservation_once(
     )
     await service.stub.ConfirmReservation(pb.ConfirmReservationRequest(order_id=kept))
     # Three more "replicas" on the same database, besides the service's own job.
-    replicas = [Inventory(service.runtime.db, service.clock) for _ in range(3)]
+    replicas = [
+        ReservationExpiry(service.runtime.db, InventoryService(service.clock)) for _ in range(3)
+    ]
 
     service.clock.advance(timedelta(minutes=31))
     await asyncio.gather(*(r.expire_due(50) for r in replicas))

@@ -8,27 +8,29 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from cypher_runtime.clock import FixedClock
-from inventory.domain import (
-    Allocation,
+from inventory.domain.reconciliation import LedgerFigures, reconcile
+from inventory.domain.reservation import (
     AllocationState,
     BackorderState,
     BackorderStatus,
-    LedgerFigures,
-    Line,
+    ReleaseReason,
     Reservation,
     ReservationStatus,
+    backorder_expected_date,
+    plan_backorder_fill,
+    plan_return,
+    reservation_expiry,
+)
+from inventory.domain.stock import (
+    Allocation,
+    Line,
     StockLevel,
     Warehouse,
     allocate,
-    backorder_expected_date,
     check_adjustment,
     check_transfer,
     low_stock_transition,
     normalize_lines,
-    plan_backorder_fill,
-    plan_return,
-    reconcile,
-    reservation_expiry,
 )
 from inventory.errors import (
     ExceedsReserved,
@@ -155,7 +157,7 @@ def test_pending_reservation_expires_only_after_its_deadline() -> None:
     assert not res.is_expired(clock.now())
     clock.advance(timedelta(seconds=1))
     assert res.is_expired(clock.now())
-    assert res.release(expired=True) == [Allocation("LED-1", "A", 2)]
+    assert res.release(ReleaseReason.EXPIRED) == [Allocation("LED-1", "A", 2)]
     assert res.status == ReservationStatus.EXPIRED
 
 
@@ -178,7 +180,7 @@ def test_release_is_idempotent_and_cancels_backorders() -> None:
 
 def test_expired_reservation_cannot_be_confirmed() -> None:
     res = reservation(AllocationState("LED-1", "A", 2))
-    res.release(expired=True)
+    res.release(ReleaseReason.EXPIRED)
     with pytest.raises(ReservationExpired):
         res.confirm()
 
@@ -280,7 +282,7 @@ def test_reserving_again_with_the_same_lines_returns_the_same_reservation() -> N
 def test_expired_reservation_is_not_replayed() -> None:
     res = reservation(AllocationState("LED-1", "A", 3))
     res.lines = normalize_lines([Line("LED-1", 3)])
-    res.release(expired=True)
+    res.release(ReleaseReason.EXPIRED)
     with pytest.raises(ReservationExpired):
         res.replay(res.lines)
 

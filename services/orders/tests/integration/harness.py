@@ -236,12 +236,12 @@ async def running_stack(
             database_url=pricing_url, grpc_port=pricing_port_no, http_port=free_port(), **common
         )
     )
-    inventory_runtime, _ = assemble_inventory(
+    inventory_runtime = assemble_inventory(
         InventorySettings(
             database_url=inventory_url, grpc_port=inventory_port_no, http_port=free_port(), **common
         ),
         queue_prefix=scope.queue_prefix,
-    )
+    ).runtime
     inventory_target = f"127.0.0.1:{inventory_port_no}"
     orders_settings = OrdersSettings(
         database_url=orders_url,

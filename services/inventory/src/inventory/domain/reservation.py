@@ -1,32 +1,25 @@
-"""Inventory rules: allocation by warehouse priority, reservations and their life cycle,
-backorders, low-stock crossings and reconciliation. Pure: no I/O, no framework, no clock.
-
-The service layer loads state under the right locks, asks these functions what to do,
-and writes the result; the database (conditional updates + CHECK constraints) is the
-last line of defence, not the place where the rules live.
-"""
+"""The reservation of one order: the units it holds per sku × warehouse, its backorders
+and its life cycle (PENDING → CONFIRMED → (PARTIALLY_)COMMITTED, or RELEASED / EXPIRED).
+Mutators return the stock changes the caller must apply and record what happened in
+`changes` (`Reserved`, `Backordered`, `Released`), which `events.py` publishes."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from inventory.domain.stock import Allocation, AllocationPlan, Line, Warehouse, require_positive
 from inventory.errors import (
     ExceedsReserved,
-    InsufficientStock,
-    NegativeStock,
     NothingReserved,
     ReservationExpired,
     ReservationMismatch,
     ReservationReleased,
-    SameWarehouse,
-    ValidationFailed,
 )
 
-DEFAULT_LOW_STOCK_THRESHOLD = 3
 DEFAULT_RESERVATION_TTL = timedelta(minutes=30)
 DEFAULT_BACKORDER_LEAD = timedelta(days=10)
 
@@ -46,17 +39,6 @@ HOLDING = frozenset(
 )
 
 
-class MovementKind(StrEnum):
-    RECEIPT = "receipt"
-    ADJUSTMENT = "adjustment"
-    RESERVATION = "reservation"
-    RELEASE = "release"
-    SHIPMENT = "shipment"
-    RETURN = "return"
-    TRANSFER_OUT = "transfer_out"
-    TRANSFER_IN = "transfer_in"
-
-
 class ReleaseReason(StrEnum):
     UNSPECIFIED = "UNSPECIFIED"
     ORDER_CANCELLED = "ORDER_CANCELLED"
@@ -72,122 +54,23 @@ class BackorderStatus(StrEnum):
 
 
 @dataclass(frozen=True)
-class Warehouse:
-    code: str
-    name: str
-    priority: int
-    active: bool = True
+class Reserved:
+    """Units were allocated (placed, or a backorder filled): announce what it holds."""
 
 
 @dataclass(frozen=True)
-class StockLevel:
-    sku: str
-    warehouse: str
-    on_hand: int
-    reserved: int
-    threshold: int | None = None  # per sku×warehouse override; None = the default
-
-    @property
-    def available(self) -> int:
-        return self.on_hand - self.reserved
+class Backordered:
+    """Backorders were opened for what could not be reserved."""
 
 
 @dataclass(frozen=True)
-class Line:
-    sku: str
-    quantity: int
+class Released:
+    freed: tuple[Allocation, ...]
+    reason: ReleaseReason
+    detail: str
 
 
-@dataclass(frozen=True)
-class Allocation:
-    sku: str
-    warehouse: str
-    quantity: int
-
-
-@dataclass(frozen=True)
-class AllocationPlan:
-    allocations: tuple[Allocation, ...]
-    # sku → units that could not be reserved (only ever non-empty with allow_backorder).
-    shortfall: Mapping[str, int]
-
-
-# -- input -----------------------------------------------------------------------------
-
-
-def require_positive(field_name: str, value: int) -> None:
-    if value <= 0:
-        raise ValidationFailed({field_name: "must be greater than 0"})
-
-
-def require_text(field_name: str, value: str) -> str:
-    stripped = value.strip()
-    if not stripped:
-        raise ValidationFailed({field_name: "is required"})
-    return stripped
-
-
-def normalize_lines(lines: Sequence[Line], field_name: str = "lines") -> tuple[Line, ...]:
-    """Validate and merge repeated skus, sorted by sku: the canonical form that makes
-    a replayed request comparable and locks acquirable in one fixed order."""
-    if not lines:
-        raise ValidationFailed({field_name: "at least one line is required"})
-    problems: dict[str, str] = {}
-    merged: dict[str, int] = defaultdict(int)
-    for i, line in enumerate(lines):
-        if not line.sku.strip():
-            problems[f"{field_name}[{i}].sku"] = "is required"
-        if line.quantity <= 0:
-            problems[f"{field_name}[{i}].quantity"] = "must be greater than 0"
-        merged[line.sku.strip()] += line.quantity
-    if problems:
-        raise ValidationFailed(problems)
-    return tuple(Line(sku, qty) for sku, qty in sorted(merged.items()))
-
-
-# -- allocation --------------------------------------------------------------------------
-
-
-def by_priority(levels: Iterable[StockLevel], warehouses: Sequence[Warehouse]) -> list[StockLevel]:
-    """Stock rows of active warehouses, highest priority (lowest number) first."""
-    priority = {w.code: w.priority for w in warehouses if w.active}
-    return sorted(
-        (lv for lv in levels if lv.warehouse in priority), key=lambda lv: priority[lv.warehouse]
-    )
-
-
-def allocate(
-    lines: Sequence[Line],
-    stock: Mapping[str, Sequence[StockLevel]],
-    warehouses: Sequence[Warehouse],
-    *,
-    allow_backorder: bool,
-) -> AllocationPlan:
-    """Fill each line from the highest-priority warehouse with available units, splitting
-    across warehouses. All-or-nothing unless `allow_backorder`, where the rest is short."""
-    allocations: list[Allocation] = []
-    shortfall: dict[str, int] = {}
-    for line in lines:
-        remaining = line.quantity
-        for level in by_priority(stock.get(line.sku, ()), warehouses):
-            if remaining == 0:
-                break
-            take = min(level.available, remaining)
-            if take > 0:
-                allocations.append(Allocation(line.sku, level.warehouse, take))
-                remaining -= take
-        if remaining > 0:
-            shortfall[line.sku] = remaining
-    if shortfall and not allow_backorder:
-        raise InsufficientStock(shortfall)
-    return AllocationPlan(tuple(allocations), shortfall)
-
-
-def backorder_expected_date(now: datetime, lead: timedelta = DEFAULT_BACKORDER_LEAD) -> date:
-    return (now + lead).date()
-
-
-# -- reservations ----------------------------------------------------------------------
+ReservationChange = Reserved | Backordered | Released
 
 
 @dataclass
@@ -206,7 +89,7 @@ class AllocationState:
 
 @dataclass
 class BackorderState:
-    id: int
+    id: int | None  # None until stored
     sku: str
     quantity: int
     expected_date: date
@@ -233,6 +116,7 @@ class Reservation:
     updated_at: datetime | None = None
     allocations: list[AllocationState] = field(default_factory=list)
     backorders: list[BackorderState] = field(default_factory=list)
+    changes: list[ReservationChange] = field(default_factory=list, compare=False, repr=False)
 
     @property
     def holding(self) -> bool:
@@ -254,6 +138,16 @@ class Reservation:
             raise ReservationReleased(self.order_id)
         if self.status == ReservationStatus.EXPIRED:
             raise ReservationExpired(self.order_id)
+
+    def hold(self, plan: AllocationPlan, expected: date) -> None:
+        """Take the plan's units and open a backorder for each sku it fell short of."""
+        for a in plan.allocations:
+            self.allocation(a.sku, a.warehouse).quantity += a.quantity
+        for sku, missing in sorted(plan.shortfall.items()):
+            self.backorders.append(BackorderState(None, sku, missing, expected))
+        self.changes.append(Reserved())
+        if plan.shortfall:
+            self.changes.append(Backordered())
 
     def replay(self, lines: Sequence[Line]) -> Reservation:
         """A repeated Reserve of this order: the same reservation when it asks for the
@@ -280,9 +174,11 @@ class Reservation:
         self.version += 1
         return True
 
-    def release(self, *, expired: bool = False) -> list[Allocation]:
+    def release(
+        self, reason: ReleaseReason = ReleaseReason.MANUAL, detail: str = ""
+    ) -> list[Allocation]:
         """Give back what is still held; cancel open backorders. Idempotent: a released
-        reservation releases nothing (an empty list)."""
+        reservation releases nothing (an empty list). EXPIRED when `reason` says so."""
         if not self.holding:
             return []
         freed = [
@@ -293,9 +189,14 @@ class Reservation:
         for b in self.backorders:
             if b.status == BackorderStatus.OPEN:
                 b.status = BackorderStatus.CANCELLED
-        self.status = ReservationStatus.EXPIRED if expired else ReservationStatus.RELEASED
+        self.status = (
+            ReservationStatus.EXPIRED
+            if reason == ReleaseReason.EXPIRED
+            else ReservationStatus.RELEASED
+        )
         self.expires_at = None
         self.version += 1
+        self.changes.append(Released(tuple(freed), reason, detail))
         return freed
 
     def commit(
@@ -345,7 +246,7 @@ class Reservation:
         self.version += 1
         return shipped
 
-    def fill_backorder(self, backorder_id: int, warehouse: str, quantity: int) -> Allocation:
+    def fill_backorder(self, backorder_id: int | None, warehouse: str, quantity: int) -> Allocation:
         """Reserve `quantity` received units in `warehouse` for an open backorder."""
         backorder = next(b for b in self.backorders if b.id == backorder_id)
         if quantity <= 0 or quantity > backorder.missing:
@@ -357,6 +258,7 @@ class Reservation:
         if self.status == ReservationStatus.COMMITTED:
             self.status = ReservationStatus.PARTIALLY_COMMITTED
         self.version += 1
+        self.changes.append(Reserved())
         return Allocation(backorder.sku, warehouse, quantity)
 
 
@@ -367,6 +269,10 @@ def reservation_expiry(
         return now + default
     require_positive("expires_in_seconds", requested_seconds)
     return now + timedelta(seconds=requested_seconds)
+
+
+def backorder_expected_date(now: datetime, lead: timedelta = DEFAULT_BACKORDER_LEAD) -> date:
+    return (now + lead).date()
 
 
 def plan_backorder_fill(
@@ -416,73 +322,3 @@ def plan_return(
         if remaining:
             result[(line.sku, home)] += remaining
     return [Allocation(sku, wh, qty) for (sku, wh), qty in sorted(result.items())]
-
-
-# -- manual stock changes ------------------------------------------------------------------
-
-
-def check_adjustment(level: StockLevel, delta: int) -> None:
-    """on_hand may not drop below 0 nor below what is reserved."""
-    if delta == 0:
-        raise ValidationFailed({"delta": "must not be 0"})
-    if level.on_hand + delta < level.reserved or level.on_hand + delta < 0:
-        raise NegativeStock(level.sku, level.warehouse, level.on_hand, level.reserved, delta)
-
-
-def check_transfer(source: StockLevel | None, sku: str, to_warehouse: str, quantity: int) -> None:
-    require_positive("quantity", quantity)
-    if source is not None and source.warehouse == to_warehouse:
-        raise SameWarehouse(to_warehouse)
-    available = source.available if source is not None else 0
-    if available < quantity:
-        raise InsufficientStock({sku: quantity - available})
-
-
-# -- low stock ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LowStockTransition:
-    armed: bool  # True while available ≥ threshold: the next fall below alerts
-    alert: bool  # emit inventory.low_stock now
-
-
-def low_stock_transition(armed: bool, available: int, threshold: int) -> LowStockTransition:
-    """One alert per crossing: alert when an armed row falls below the threshold, re-arm
-    when it is back at or above it."""
-    if available < threshold:
-        return LowStockTransition(armed=False, alert=armed)
-    return LowStockTransition(armed=True, alert=False)
-
-
-# -- reconciliation ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LedgerFigures:
-    sku: str
-    warehouse: str
-    recorded_on_hand: int
-    recorded_reserved: int
-    ledger_on_hand: int
-    ledger_reserved: int
-    reservations_reserved: int
-
-
-def reconcile(rows: Iterable[LedgerFigures]) -> list[tuple[LedgerFigures, str]]:
-    """Every sku×warehouse whose recorded stock disagrees with the ledger or with the
-    units held by active reservations, with a human description."""
-    mismatches: list[tuple[LedgerFigures, str]] = []
-    for r in rows:
-        problems: list[str] = []
-        if r.recorded_on_hand != r.ledger_on_hand:
-            problems.append(f"on_hand {r.recorded_on_hand} but ledger says {r.ledger_on_hand}")
-        if r.recorded_reserved != r.ledger_reserved:
-            problems.append(f"reserved {r.recorded_reserved} but ledger says {r.ledger_reserved}")
-        if r.recorded_reserved != r.reservations_reserved:
-            problems.append(
-                f"reserved {r.recorded_reserved} but reservations hold {r.reservations_reserved}"
-            )
-        if problems:
-            mismatches.append((r, "; ".join(problems)))
-    return mismatches

@@ -1,6 +1,6 @@
-"""Stock changes inside one unit of work: per-sku locks in sku order, a conditional
-UPDATE per sku×warehouse, a movement row for each change, and the events it implies
-(`inventory.stock_changed`, `inventory.low_stock`).
+"""The stock ledger: stock changes inside one unit of work — per-sku locks in sku order,
+a conditional UPDATE per sku×warehouse, a movement row for each change — recording the
+changes (`StockMoved`, `LowStockCrossed`) that `events.py` turns into messages.
 
 Locking rule of the whole service, so no deadlock ever reaches a caller: reservation
 rows first (one, or several in id order), then `skus` rows in sku order, all in one
@@ -12,22 +12,25 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
-from cypher.inventory.v1 import events_pb2, inventory_pb2
 from cypher_runtime.context import current_actor
 from cypher_runtime.db import UnitOfWork
-from cypher_runtime.messaging.envelope import Event
-from inventory.db import skus, stock
-from inventory.domain import (
+from inventory.db.tables import movements, skus, stock
+from inventory.domain.stock import (
+    LowStockCrossed,
+    Movement,
     MovementKind,
+    StockChange,
     StockLevel,
+    StockMoved,
+    StockView,
     low_stock_transition,
 )
 from inventory.errors import InsufficientStock, NegativeStock, UnknownSku
-from inventory.wire import MOVEMENT_TYPE, timestamp
 
 # The stock row, the sku's version and the ledger row in one statement. Every CTE runs
 # on the same snapshot, so `k` and `m` are tied to `s` having matched: when the
@@ -61,58 +64,21 @@ CHANGE_SQL = text(
 )
 
 
-@dataclass(frozen=True)
-class MovementRecord:
-    id: int
-    sku: str
-    warehouse: str
-    kind: MovementKind
-    on_hand_delta: int
-    reserved_delta: int
-    on_hand_after: int
-    reserved_after: int
-    reason: str
-    reference: str
-    actor: str
-    occurred_at: datetime
-
-    def to_pb(self) -> inventory_pb2.Movement:
-        return inventory_pb2.Movement(
-            id=str(self.id),
-            sku=self.sku,
-            warehouse=self.warehouse,
-            type=MOVEMENT_TYPE[self.kind],
-            on_hand_delta=self.on_hand_delta,
-            reserved_delta=self.reserved_delta,
-            on_hand_after=self.on_hand_after,
-            reserved_after=self.reserved_after,
-            reason=self.reason,
-            reference=self.reference,
-            actor=self.actor,
-            occurred_at=timestamp(self.occurred_at),
-        )
-
-
-@dataclass(frozen=True)
-class StockView:
-    """A stock row as callers see it: figures, effective threshold, sku version."""
-
-    level: StockLevel
-    threshold: int
-    version: int
-    updated_at: datetime | None
-
-    def to_pb(self) -> inventory_pb2.StockLevel:
-        return inventory_pb2.StockLevel(
-            sku=self.level.sku,
-            warehouse=self.level.warehouse,
-            on_hand=self.level.on_hand,
-            reserved=self.level.reserved,
-            available=self.level.available,
-            low_stock_threshold=self.threshold,
-            version=self.version,
-            updated_at=timestamp(self.updated_at),
-        )
+def movement_of(row: Any) -> Movement:
+    return Movement(
+        row.id,
+        row.sku,
+        row.warehouse,
+        MovementKind(row.kind),
+        row.on_hand_delta,
+        row.reserved_delta,
+        row.on_hand_after,
+        row.reserved_after,
+        row.reason,
+        row.reference,
+        row.actor,
+        row.occurred_at,
+    )
 
 
 @dataclass(frozen=True)
@@ -125,13 +91,14 @@ class Row:
     updated_at: datetime
 
 
-class StockSession:
+class StockLedger:
     def __init__(self, uow: UnitOfWork, *, now: datetime, default_threshold: int) -> None:
         self.uow = uow
         self.now = now
         self.default_threshold = default_threshold
         self.rows: dict[tuple[str, str], Row] = {}
         self.versions: dict[str, int] = {}
+        self.changes: list[StockChange] = []
 
     # -- locks and reads -----------------------------------------------------------------
     async def lock(self, wanted: Iterable[str], *, create: bool = False) -> None:
@@ -142,7 +109,7 @@ class StockSession:
             return
         if self.versions:
             # Called twice, a later lock could precede an earlier one in sku order.
-            raise RuntimeError("StockSession.lock() may be called once per transaction")
+            raise RuntimeError("StockLedger.lock() may be called once per transaction")
         session = self.uow.session
         if create:
             await session.execute(
@@ -226,7 +193,7 @@ class StockSession:
         reserved_delta: int = 0,
         reason: str = "",
         reference: str = "",
-    ) -> MovementRecord:
+    ) -> Movement:
         """Apply one change. The conditional UPDATE refuses anything that would make
         on_hand, reserved or available negative, even if a caller's check were wrong."""
         await self.ensure_row(sku, warehouse)
@@ -265,29 +232,19 @@ class StockSession:
         )
         armed = await self._low_stock(level, bool(updated.low_stock_armed))
         self.rows[(sku, warehouse)] = Row(level, armed, int(updated.version), self.now)
-        self.uow.publish(
-            Event(
-                events_pb2.InventoryStockChanged(
-                    sku=sku,
-                    warehouse=warehouse,
-                    on_hand=level.on_hand,
-                    reserved=level.reserved,
-                    available=level.available,
-                    total_available=self.total_available(sku),
-                    movement_type=MOVEMENT_TYPE[kind],
-                    movement_id=str(movement_id),
-                    version=self.versions[sku],
-                    occurred_at=timestamp(self.now),
-                    warehouse_version=int(updated.version),
-                ),
-                aggregate_type="stock",
-                aggregate_id=sku,
+        self.changes.append(
+            StockMoved(
+                level=level,
+                total_available=self.total_available(sku),
+                kind=kind,
+                movement_id=movement_id,
                 version=self.versions[sku],
-                occurred_at=self.now,
+                warehouse_version=int(updated.version),
+                at=self.now,
             )
         )
-        return MovementRecord(
-            int(movement_id),
+        return Movement(
+            movement_id,
             sku,
             warehouse,
             kind,
@@ -324,22 +281,27 @@ class StockSession:
                 .values(low_stock_armed=step.armed)
             )
         if step.alert:
-            self.uow.publish(
-                Event(
-                    events_pb2.InventoryLowStock(
-                        sku=level.sku,
-                        warehouse=level.warehouse,
-                        available=level.available,
-                        threshold=threshold,
-                        total_available=self.total_available(level.sku),
-                        version=self.versions[level.sku],
-                        occurred_at=timestamp(self.now),
-                    ),
-                    # Unversioned on purpose: it shares the sku's aggregate with
-                    # stock_changed, and a versioned consumer of both would drop one.
-                    aggregate_type="stock",
-                    aggregate_id=level.sku,
-                    occurred_at=self.now,
+            self.changes.append(
+                LowStockCrossed(
+                    level=level,
+                    threshold=threshold,
+                    total_available=self.total_available(level.sku),
+                    version=self.versions[level.sku],
+                    at=self.now,
                 )
             )
         return step.armed
+
+    async def shipment_movements(self, shipment_id: str) -> list[Movement]:
+        """The movements a committed shipment left (its replay answers with them)."""
+        rows = (
+            await self.uow.session.execute(
+                select(movements)
+                .where(
+                    movements.c.reference == shipment_id,
+                    movements.c.kind == MovementKind.SHIPMENT.value,
+                )
+                .order_by(movements.c.id)
+            )
+        ).all()
+        return [movement_of(r) for r in rows]
