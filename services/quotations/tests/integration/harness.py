@@ -196,12 +196,12 @@ async def running_stack(
             database_url=pricing_url, grpc_port=pricing_port, http_port=free_port(), **common
         )
     )
-    inventory_runtime, _ = assemble_inventory(
+    inventory_runtime = assemble_inventory(
         InventorySettings(
             database_url=inventory_url, grpc_port=inventory_port, http_port=free_port(), **common
         ),
         queue_prefix=scope.queue_prefix,
-    )
+    ).runtime
     orders_app = wire_orders(
         OrdersSettings(
             database_url=orders_url,
