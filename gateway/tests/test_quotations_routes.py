@@ -50,7 +50,7 @@ async def quotations_gateway(
         "db_pool_size": 4,
     }
     inventory_port, orders_port, quotations_port = free_port(), free_port(), free_port()
-    inventory, _ = assemble_inventory(
+    inventory = assemble_inventory(
         InventorySettings(
             database_url=await database_factory("inventory", INVENTORY_MIGRATIONS),
             grpc_port=inventory_port,
@@ -58,7 +58,7 @@ async def quotations_gateway(
             **common,
         ),
         queue_prefix=broker_scope.queue_prefix,
-    )
+    ).runtime
     orders = wire(
         OrdersSettings(
             database_url=await database_factory("orders", ORDERS_MIGRATIONS),
