@@ -46,7 +46,7 @@ from cypher_testkit.proxy import free_port
 from pricing.main import MIGRATIONS, PricingApp, assemble
 from pricing.service import PricingService
 from pricing.settings import PricingSettings
-from pricing.wire import quote_pb
+from pricing.wire.api import quote_pb
 
 sys.path.insert(0, str(Path(__file__).parent))
 from machine import describe, percentile
@@ -187,12 +187,12 @@ async def profile_hot_path(service: PricingService, skus: list[str], calls: int)
         for _ in range(calls)
     ]
     for lines in batches[:50]:  # warm the cache
-        quote_pb(await service.quote(CUSTOMER, lines, ""))
+        quote_pb(await service.quotes.quote(CUSTOMER, lines, ""))
     profiler = cProfile.Profile()
     started = time.perf_counter()
     profiler.enable()
     for lines in batches:
-        quote_pb(await service.quote(CUSTOMER, lines, ""))
+        quote_pb(await service.quotes.quote(CUSTOMER, lines, ""))
     profiler.disable()
     per_call = (time.perf_counter() - started) / calls * 1000
     out = io.StringIO()

@@ -2,17 +2,24 @@
 
 A TTL bounds staleness even if an invalidation were missed; writes and consumed events
 invalidate at once. A generation counter stops a read that began before an invalidation
-from putting what it read (possibly stale) back into the cache afterwards.
+from putting what it read (possibly stale) back into the cache afterwards — which is why
+invalidation happens only once the writing transaction has committed: use cases record
+what they changed per unit of work (`Touched`), and the entrypoint drops it after the
+commit (`PricingService.write`; the inbox consumer's `after_commit`).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Hashable
+from dataclasses import dataclass, field
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from cachetools import TTLCache
 from prometheus_client import Counter
+
+from cypher_runtime.db import UnitOfWork
 
 CACHE_HITS = Counter("cypher_pricing_cache_hits_total", "Price-input cache hits", ["kind"])
 CACHE_MISSES = Counter("cypher_pricing_cache_misses_total", "Price-input cache misses", ["kind"])
@@ -23,6 +30,15 @@ CACHE_INVALIDATIONS = Counter(
 PRODUCT = "product"
 CUSTOMER = "customer"
 RULES = "rules"
+
+
+@dataclass
+class Touched:
+    """What one unit of work changed among the cached inputs."""
+
+    skus: set[str] = field(default_factory=set)
+    all_products: bool = False
+    customers: set[str] = field(default_factory=set)
 
 
 class PriceCache:
@@ -72,3 +88,29 @@ class PriceCache:
 
     def __len__(self) -> int:
         return len(self._data)
+
+    def forget(self, touched: Touched) -> None:
+        if touched.all_products:
+            self.invalidate_all_products()
+        elif touched.skus:
+            self.invalidate_skus(touched.skus)
+        for customer_id in touched.customers:
+            self.invalidate_customer(customer_id)
+
+
+class TouchedByUnitOfWork:
+    """Collects `Touched` per open unit of work. Use cases record into it (they only have
+    the unit of work); the entrypoint takes it after the commit. Weak keys: a unit of work
+    that rolled back or was committed by the inbox consumer leaves nothing behind."""
+
+    def __init__(self) -> None:
+        self._open: WeakKeyDictionary[UnitOfWork, Touched] = WeakKeyDictionary()
+
+    def __call__(self, uow: UnitOfWork) -> Touched:
+        touched = self._open.get(uow)
+        if touched is None:
+            touched = self._open[uow] = Touched()
+        return touched
+
+    def take(self, uow: UnitOfWork) -> Touched:
+        return self._open.pop(uow, None) or Touched()

@@ -1,15 +1,30 @@
-"""Coded errors of the pricing service and the one translation of domain rule violations.
+"""Coded errors of the pricing service, on the grpc-free bases of `cypher_runtime.errors`.
 
-The interceptor of the runtime turns each `DomainError` into a gRPC status code plus a
-machine code; the domain itself stays framework-free and raises `RuleViolation`s.
+The domain raises them directly; the runtime's server interceptor maps each kind to its
+gRPC status (`cypher_runtime.grpc_errors`), and the gateway maps that status to HTTP.
 """
 
 from __future__ import annotations
 
-from typing import cast
+from cypher_runtime.errors import (
+    AlreadyExists,
+    Conflict,
+    IllegalState,
+    NotFound,
+    ValidationFailed,
+)
 
-from cypher_runtime.errors import Conflict, DomainError, ErrorKind, NotFound, ValidationFailed
-from pricing.domain.errors import InvalidInput, RuleViolation
+__all__ = [
+    "CustomerNotFound",
+    "DuplicateSku",
+    "ProductInactive",
+    "ProductNotFound",
+    "PromotionAlreadyEnded",
+    "PromotionNotFound",
+    "ValidationFailed",
+    "VatRateMissing",
+    "VersionConflict",
+]
 
 
 class ProductNotFound(NotFound):
@@ -20,9 +35,13 @@ class PromotionNotFound(NotFound):
     code = "PROMOTION_NOT_FOUND"
 
 
-class DuplicateSku(Conflict):
-    """ABORTED (409): the runtime has no ALREADY_EXISTS kind; conflicts are ABORTED."""
+class CustomerNotFound(NotFound):
+    """Pricing has not learned of this customer from orders' events."""
 
+    code = "CUSTOMER_NOT_FOUND"
+
+
+class DuplicateSku(AlreadyExists):
     code = "DUPLICATE_SKU"
 
 
@@ -30,20 +49,15 @@ class VersionConflict(Conflict):
     code = "VERSION_CONFLICT"
 
 
-_RUNTIME_CLASSES: dict[str, type[DomainError]] = {}
+class VatRateMissing(IllegalState):
+    """No VAT rate of a category is in force on the pricing date (configuration gap)."""
+
+    code = "VAT_RATE_MISSING"
 
 
-def _runtime_class(violation: type[RuleViolation]) -> type[DomainError]:
-    cls = _RUNTIME_CLASSES.get(violation.code)
-    if cls is None:
-        attrs = {"code": violation.code, "kind": ErrorKind(violation.kind)}
-        cls = cast(type[DomainError], type(violation.__name__, (DomainError,), attrs))
-        _RUNTIME_CLASSES[violation.code] = cls
-    return cls
+class PromotionAlreadyEnded(IllegalState):
+    code = "PROMOTION_ALREADY_ENDED"
 
 
-def translate(exc: RuleViolation) -> DomainError:
-    """The runtime error carrying the same code, kind, message and details."""
-    if isinstance(exc, InvalidInput):
-        return ValidationFailed(exc.fields)
-    return _runtime_class(type(exc))(exc.message, details=exc.details)
+class ProductInactive(IllegalState):
+    code = "PRODUCT_INACTIVE"

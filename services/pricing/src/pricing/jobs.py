@@ -17,7 +17,7 @@ def promotion_boundaries(service: PricingService) -> Callable[[], Awaitable[None
     async def job() -> None:
         poll = service.settings.promotion_poll_seconds
         while True:
-            emitted = await service.run(service.emit_due_promotion_boundaries)
+            emitted = await service.write(service.promotions.emit_due_boundaries)
             if emitted:
                 log.info("promotion boundaries announced", extra={"count": emitted})
                 continue  # a full batch may mean more are due
@@ -30,7 +30,7 @@ def tier_sweep(service: PricingService) -> Callable[[], Awaitable[None]]:
     async def job() -> None:
         while True:
             await asyncio.sleep(service.settings.tier_sweep_seconds)
-            swept = await service.run(service.sweep_tiers)
+            swept = await service.write(service.customers.sweep_tiers)
             log.info("customer tiers re-checked", extra={"count": swept})
 
     return job

@@ -27,28 +27,26 @@ class PricingApp:
 
 
 def assemble(
-    settings: PricingSettings, *, queue_prefix: str | None = None, clock: Clock | None = None
+    settings: PricingSettings, *, clock: Clock | None = None, queue_prefix: str | None = None
 ) -> PricingApp:
     """Everything wired; tests inject a clock and an isolated queue prefix (None = the
     CYPHER_QUEUE_PREFIX setting, which the e2e stack uses)."""
+    clock = clock or SystemClock()
     runtime = Runtime("pricing", settings, queue_prefix=queue_prefix)
     cache = PriceCache(maxsize=settings.cache_size, ttl=settings.cache_ttl_seconds)
-    service = PricingService(
-        runtime.db, clock=clock or SystemClock(), settings=settings, cache=cache
-    )
+    service = PricingService(runtime.db, clock=clock, settings=settings, cache=cache)
     servicer = PricingServicer(service)
     runtime.add_grpc(
         SERVICE_NAME,
         lambda server: pricing_pb2_grpc.add_PricingServiceServicer_to_server(servicer, server),
     )
-    handlers = EventHandlers(service)
-    for purpose, subscriptions in (
-        ("supplier-prices", handlers.supplier_subscriptions()),
-        ("customer-spend", handlers.order_subscriptions()),
-    ):
-        consumer = runtime.add_consumer(purpose, subscriptions)
-        # Runtime.add_consumer has no after_commit parameter (yet); the consumer does.
-        consumer.after_commit = handlers.after_commit
+    handlers = EventHandlers(service, clock)
+    runtime.add_consumer(
+        "supplier-prices", handlers.supplier_subscriptions(), after_commit=handlers.after_commit
+    )
+    runtime.add_consumer(
+        "customer-spend", handlers.order_subscriptions(), after_commit=handlers.after_commit
+    )
     runtime.add_job("promotion-boundaries", jobs.promotion_boundaries(service))
     runtime.add_job("tier-sweep", jobs.tier_sweep(service))
     runtime.add_job("cache-invalidation", lambda: listen_for_invalidations(runtime.broker, cache))
@@ -56,9 +54,9 @@ def assemble(
 
 
 def build(
-    settings: PricingSettings, *, queue_prefix: str | None = None, clock: Clock | None = None
+    settings: PricingSettings, *, clock: Clock | None = None, queue_prefix: str | None = None
 ) -> Runtime:
-    return assemble(settings, queue_prefix=queue_prefix, clock=clock).runtime
+    return assemble(settings, clock=clock, queue_prefix=queue_prefix).runtime
 
 
 def cli() -> None:

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import httpx
+import pytest
 from sqlalchemy import func, select, text
 
 from cypher.pricing.v1 import events_pb2, pricing_pb2
+from cypher_runtime.db import UnitOfWork
+from cypher_runtime.messaging.envelope import event_type_of
 from cypher_runtime.messaging.outbox_store import outbox
 from cypher_testkit.broker import BrokerScope
 from cypher_testkit.polling import eventually
-from pricing.consumers import PRICE_UPDATED
+from pricing.cache import PRODUCT
+from pricing.domain.product import ProductChanges
 from services.pricing.tests.integration.pricing_harness import (
     DatabaseFactory,
     Running,
@@ -22,6 +27,8 @@ from services.pricing.tests.integration.pricing_harness import (
     running_service,
     ts,
 )
+
+PRICE_UPDATED = event_type_of(events_pb2.PriceUpdated)
 
 pb = pricing_pb2
 
@@ -91,6 +98,36 @@ async def test_a_write_invalidates_the_cache_at_once(pricing: Running) -> None:
     assert after_promo == "145.80"
 
 
+async def test_a_write_drops_what_it_changed_once_committed(pricing: Running) -> None:
+    """Not through the broker: `write` itself drops the entry after the commit, before it
+    returns (the invalidation listener would only do so once the relay published)."""
+    await create(pricing)
+    await pricing.events.wait_for(PRICE_UPDATED)  # the create's own invalidation is past
+    svc = pricing.app.service
+
+    async def cached() -> object:
+        await unit_net(pricing)
+        return svc.cache.get(PRODUCT, "LED-1")
+
+    cached_before = await eventually(cached, lambda v: v is not None, what="LED-1 cached")
+
+    async def failing(uow: UnitOfWork) -> None:
+        await svc.products.update(uow, "LED-1", ProductChanges(cost=Decimal(110)))
+        raise RuntimeError("rolled back")
+
+    with pytest.raises(RuntimeError):
+        await svc.write(failing)
+    kept_after_rollback = svc.cache.get(PRODUCT, "LED-1")
+    await svc.write(
+        lambda uow: svc.products.update(uow, "LED-1", ProductChanges(cost=Decimal(120)))
+    )
+    dropped = svc.cache.get(PRODUCT, "LED-1")
+
+    assert cached_before is not None
+    assert kept_after_rollback is not None
+    assert dropped is None
+
+
 # -- promotion boundaries ----------------------------------------------------------------------
 async def test_scheduler_announces_promotion_start_and_end(pricing: Running) -> None:
     await create(pricing)
@@ -104,7 +141,7 @@ async def test_scheduler_announces_promotion_start_and_end(pricing: Running) -> 
         )
     ).promotion
     svc = pricing.app.service
-    assert await svc.run(svc.emit_due_promotion_boundaries) == 0  # nothing due yet
+    assert await svc.write(svc.promotions.emit_due_boundaries) == 0  # nothing due yet
     assert await unit_net(pricing) == "135.00"
 
     pricing.clock.set(starts)  # the start instant itself: active
@@ -113,7 +150,7 @@ async def test_scheduler_announces_promotion_start_and_end(pricing: Running) -> 
     )
     at_start = await unit_net(pricing)
     pricing.clock.set(ends - timedelta(microseconds=1))
-    assert await svc.run(svc.emit_due_promotion_boundaries) == 0
+    assert await svc.write(svc.promotions.emit_due_boundaries) == 0
     before_end = await unit_net(pricing)
     pricing.clock.set(ends)  # the end instant: inactive
     promo_events = await pricing.events.wait_for(
@@ -172,7 +209,7 @@ async def test_ending_a_category_promotion_now_reprices_every_sku(pricing: Runni
     assert await unit_net(pricing, "A") == "135.00"
     svc = pricing.app.service
     pricing.clock.advance(timedelta(days=2))  # its planned end passes: already announced
-    assert await svc.run(svc.emit_due_promotion_boundaries) == 0
+    assert await svc.write(svc.promotions.emit_due_boundaries) == 0
 
 
 async def test_two_replicas_announce_each_boundary_once(

@@ -12,18 +12,18 @@ from cypher.common.v1 import money_pb2
 from cypher.orders.v1 import events_pb2 as orders_events
 from cypher.pricing.v1 import events_pb2, pricing_pb2
 from cypher.suppliers.v1 import events_pb2 as suppliers_events
+from cypher_runtime.messaging.envelope import event_type_of
 from cypher_testkit.polling import eventually
-from pricing.consumers import (
-    ORDER_CANCELLED,
-    ORDER_CONFIRMED,
-    PRICE_UPDATED,
-    PRODUCT_UPSERTED,
-    SUPPLIER_PRICE_CHANGED,
-    TIER_CHANGED,
-)
 from services.pricing.tests.integration.pricing_harness import Running, create, money, ts
 
 pb = pricing_pb2
+
+SUPPLIER_PRICE_CHANGED = event_type_of(suppliers_events.SupplierPriceChanged)
+ORDER_CONFIRMED = event_type_of(orders_events.OrderConfirmed)
+ORDER_CANCELLED = event_type_of(orders_events.OrderCancelled)
+PRICE_UPDATED = event_type_of(events_pb2.PriceUpdated)
+PRODUCT_UPSERTED = event_type_of(events_pb2.ProductUpserted)
+TIER_CHANGED = event_type_of(events_pb2.CustomerTierChanged)
 
 
 def consumed(pricing: Running, event_type: str, outcome: str) -> float:
@@ -300,7 +300,7 @@ async def test_spend_ages_out_of_the_window_and_the_sweep_lowers_the_tier(
     pricing.clock.advance(timedelta(days=30))
     live = await tier_of(pricing, customer)
     svc = pricing.app.service
-    swept = await svc.run(svc.sweep_tiers)
+    swept = await svc.write(svc.customers.sweep_tiers)
     [dropped] = await pricing.events.wait_for(
         TIER_CHANGED, lambda m: m.new_tier == pb.TIER_STANDARD
     )

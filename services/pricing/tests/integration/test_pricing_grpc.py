@@ -29,12 +29,12 @@ async def test_create_and_get_product(pricing: Running) -> None:
     assert fetched.active
 
 
-async def test_duplicate_sku_is_aborted_with_code(pricing: Running) -> None:
+async def test_duplicate_sku_already_exists_with_code(pricing: Running) -> None:
     await create(pricing)
 
     err = await rpc_error(create(pricing))
 
-    assert err.status == grpc.StatusCode.ABORTED
+    assert err.status == grpc.StatusCode.ALREADY_EXISTS
     assert err.code == "DUPLICATE_SKU"
 
 
@@ -541,3 +541,74 @@ async def test_price_history_pages_newest_first(pricing: Running) -> None:
     assert [e.new_cost.amount for e in first.entries] == ["103.00", "102.00", "101.00"]
     assert [(e.new_cost.amount, e.version) for e in rest.entries] == [("100.00", 1)]
     assert rest.page.next_cursor == ""
+
+
+GARBAGE_CURSORS = (
+    "%%%not-a-cursor",
+    "WyJ4IiwieSJd",  # base64 of ["x","y"]: JSON, but not a cursor any list issued
+    "eyJhIjoxfQ",  # base64 of {"a":1}
+    "a.b.c",
+    "x" * 5000,
+)
+
+
+async def test_every_list_refuses_a_cursor_it_did_not_issue(pricing: Running) -> None:
+    for i in range(3):
+        await create(pricing, f"CUR-{i}")
+        await pricing.stub.UpdateCost(
+            pb.UpdateCostRequest(sku="CUR-0", cost=money(f"{101 + i}"), reason="step")
+        )
+    now = pricing.clock.now()
+    for i in range(2):
+        await pricing.stub.CreatePromotion(
+            pb.CreatePromotionRequest(
+                name=f"P{i}",
+                sku="CUR-0",
+                discount_pct="5",
+                starts_at=ts(now - timedelta(hours=i + 1)),
+                ends_at=ts(now + timedelta(days=1)),
+            )
+        )
+    one = pagination_pb2.PageRequest(limit=1)
+    products = await pricing.stub.ListProducts(pb.ListProductsRequest(page=one))
+    promotions = await pricing.stub.ListPromotions(pb.ListPromotionsRequest(page=one))
+    history = await pricing.stub.ListPriceHistory(pb.ListPriceHistoryRequest(sku="CUR-0", page=one))
+    issued = {
+        "products": products.page.next_cursor,
+        "promotions": promotions.page.next_cursor,
+        "history": history.page.next_cursor,
+    }
+    assert all(issued.values()), issued
+
+    def calls(cursor: str) -> dict[str, object]:
+        page = pagination_pb2.PageRequest(limit=1, cursor=cursor)
+        return {
+            "products": pricing.stub.ListProducts(pb.ListProductsRequest(page=page)),
+            "promotions": pricing.stub.ListPromotions(pb.ListPromotionsRequest(page=page)),
+            "history": pricing.stub.ListPriceHistory(
+                pb.ListPriceHistoryRequest(sku="CUR-0", page=page)
+            ),
+        }
+
+    refused: list[tuple[str, str]] = []
+    for cursor in GARBAGE_CURSORS:
+        for name, call in calls(cursor).items():
+            err = await rpc_error(call)
+            assert (err.status, err.code) == (grpc.StatusCode.INVALID_ARGUMENT, "VALIDATION_ERROR")
+            assert "page.cursor" in err.details["fields"], (name, cursor)
+            refused.append((name, cursor))
+    # A cursor of one list is refused by the others (and by another product's history).
+    for source, cursor in issued.items():
+        for name, call in calls(cursor).items():
+            if name == source:
+                await call  # type: ignore[misc]
+                continue
+            err = await rpc_error(call)
+            assert err.status == grpc.StatusCode.INVALID_ARGUMENT, (source, name)
+    other_history = pricing.stub.ListPriceHistory(
+        pb.ListPriceHistoryRequest(
+            sku="CUR-1", page=pagination_pb2.PageRequest(cursor=issued["history"])
+        )
+    )
+    assert (await rpc_error(other_history)).status == grpc.StatusCode.INVALID_ARGUMENT
+    assert len(refused) == len(GARBAGE_CURSORS) * 3

@@ -1,11 +1,18 @@
-"""The price cache's invalidation race guard and the domain → runtime error mapping."""
+"""The price cache's invalidation race guard and the coded errors' kinds."""
 
 from __future__ import annotations
 
-from cypher_runtime.errors import ErrorKind, ValidationFailed
+from cypher_runtime.errors import ErrorKind
 from pricing.cache import CUSTOMER, PRODUCT, PriceCache
-from pricing.domain.errors import InvalidInput, PromotionAlreadyEnded, VatRateMissing
-from pricing.errors import translate
+from pricing.errors import (
+    CustomerNotFound,
+    DuplicateSku,
+    ProductInactive,
+    ProductNotFound,
+    PromotionAlreadyEnded,
+    VatRateMissing,
+    VersionConflict,
+)
 
 
 def test_a_read_that_began_before_an_invalidation_cannot_refill_the_cache() -> None:
@@ -39,20 +46,21 @@ def test_cache_is_bounded() -> None:
     assert len(cache) == 3
 
 
-def test_invalid_input_becomes_validation_failed_with_fields() -> None:
-    err = translate(InvalidInput({"quantity": "must be positive"}))
-
-    assert isinstance(err, ValidationFailed)
-    assert err.fields == {"quantity": "must be positive"}
-
-
-def test_rule_violations_keep_their_code_and_kind() -> None:
-    ended = translate(PromotionAlreadyEnded("ended", details={"promotion_id": "p"}))
-    vat = translate(VatRateMissing("none"))
-
-    assert (ended.code, ended.kind, ended.details) == (
-        "PROMOTION_ALREADY_ENDED",
-        ErrorKind.PRECONDITION,
-        {"promotion_id": "p"},
+def test_errors_carry_their_code_and_kind() -> None:
+    assert (DuplicateSku.code, DuplicateSku.kind) == ("DUPLICATE_SKU", ErrorKind.ALREADY_EXISTS)
+    assert (VersionConflict.code, VersionConflict.kind) == ("VERSION_CONFLICT", ErrorKind.CONFLICT)
+    assert (ProductNotFound.code, ProductNotFound.kind) == (
+        "PRODUCT_NOT_FOUND",
+        ErrorKind.NOT_FOUND,
     )
-    assert (vat.code, vat.kind) == ("VAT_RATE_MISSING", ErrorKind.PRECONDITION)
+    assert (CustomerNotFound.code, CustomerNotFound.kind) == (
+        "CUSTOMER_NOT_FOUND",
+        ErrorKind.NOT_FOUND,
+    )
+    for rule in (PromotionAlreadyEnded, VatRateMissing, ProductInactive):
+        assert rule.kind == ErrorKind.PRECONDITION
+    assert (PromotionAlreadyEnded.code, VatRateMissing.code, ProductInactive.code) == (
+        "PROMOTION_ALREADY_ENDED",
+        "VAT_RATE_MISSING",
+        "PRODUCT_INACTIVE",
+    )

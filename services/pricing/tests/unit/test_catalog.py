@@ -8,11 +8,13 @@ from decimal import Decimal
 
 import pytest
 
-from pricing.domain.errors import InvalidInput, PromotionAlreadyEnded
-from pricing.domain.money import money_text, parse_decimal, pct_text
+from cypher.pricing.v1 import pricing_pb2 as pb
+from cypher_runtime.proto_values import money_text
 from pricing.domain.product import Product, ProductChanges, apply_changes, validated
 from pricing.domain.promotion import end_promotion, new_promotion
-from pricing.domain.rules import VatCategory, parse_tier, parse_vat_category
+from pricing.domain.rules import Tier, VatCategory
+from pricing.errors import PromotionAlreadyEnded, ValidationFailed
+from pricing.wire.api import Fields, pct_text, tier_from_pb, vat_category_from_pb
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -49,7 +51,7 @@ def product(**overrides: object) -> Product:
     ],
 )
 def test_invalid_product_names_the_field(overrides: dict[str, object], field: str) -> None:
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(ValidationFailed) as caught:
         validated(product(**overrides))
 
     assert field in caught.value.fields
@@ -84,7 +86,7 @@ def test_clearing_the_supplier_stops_following_it() -> None:
 
 
 def test_invalid_change_is_rejected() -> None:
-    with pytest.raises(InvalidInput):
+    with pytest.raises(ValidationFailed):
         apply_changes(product(), ProductChanges(cost=Decimal(-1)))
 
 
@@ -114,7 +116,7 @@ def test_invalid_promotion_names_the_field(kwargs: dict[str, object], field: str
     }
     args.update(kwargs)
 
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(ValidationFailed) as caught:
         new_promotion(**args)  # type: ignore[arg-type]
 
     assert field in caught.value.fields
@@ -204,10 +206,12 @@ def test_end_later_than_planned_keeps_the_planned_end() -> None:
 
 
 @pytest.mark.parametrize("text", ["", "abc", "NaN", "Infinity", "1.00001"])
-def test_parse_decimal_rejects_bad_text(text: str) -> None:
-    with pytest.raises(InvalidInput) as caught:
-        parse_decimal(text, "cost")
+def test_a_bad_decimal_is_a_field_problem(text: str) -> None:
+    fields = Fields()
+    fields.decimal(text, "cost")
 
+    with pytest.raises(ValidationFailed) as caught:
+        fields.check()
     assert "cost" in caught.value.fields
 
 
@@ -220,9 +224,11 @@ def test_wire_formats() -> None:
     assert pct_text(Decimal("2.50")) == "2.5"
 
 
-def test_parse_enums() -> None:
-    assert parse_vat_category("REDUCED") == VatCategory.REDUCED
-    with pytest.raises(InvalidInput):
-        parse_vat_category("LUXURY")
-    with pytest.raises(InvalidInput):
-        parse_tier("GOLD")
+def test_enums_from_the_wire() -> None:
+    assert vat_category_from_pb(pb.VAT_CATEGORY_REDUCED) == VatCategory.REDUCED
+    assert vat_category_from_pb(pb.VAT_CATEGORY_UNSPECIFIED) is None
+    assert tier_from_pb(pb.TIER_2) == Tier.TIER_2
+    with pytest.raises(ValidationFailed):
+        vat_category_from_pb(99)
+    with pytest.raises(ValidationFailed):
+        tier_from_pb(99)

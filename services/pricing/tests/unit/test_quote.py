@@ -8,11 +8,11 @@ from decimal import Decimal
 import pytest
 
 from pricing.domain.defaults import default_rules
-from pricing.domain.errors import InvalidInput, ProductInactive
 from pricing.domain.product import Product
 from pricing.domain.promotion import Promotion
-from pricing.domain.quote import UnknownProduct, price_line, quote
+from pricing.domain.quote import price_line, quote
 from pricing.domain.rules import Tier, VatCategory
+from pricing.errors import ProductInactive, ProductNotFound, ValidationFailed
 
 RULES = default_rules()
 NOW = datetime(2025, 8, 1, 10, 0, tzinfo=UTC)
@@ -271,7 +271,7 @@ def test_lines_keep_request_order_and_repeat_skus() -> None:
 
 
 def test_invalid_quantities_name_the_line_field() -> None:
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(ValidationFailed) as caught:
         quote(
             [("LED-1", 0), ("LED-1", 2), ("LED-1", -1)],
             products={"LED-1": product()},
@@ -290,7 +290,7 @@ def test_invalid_quantities_name_the_line_field() -> None:
 
 
 def test_empty_document_is_invalid() -> None:
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(ValidationFailed) as caught:
         quote(
             [],
             products={},
@@ -306,7 +306,7 @@ def test_empty_document_is_invalid() -> None:
 
 
 def test_unknown_sku_is_not_found_with_the_sku() -> None:
-    with pytest.raises(UnknownProduct) as caught:
+    with pytest.raises(ProductNotFound) as caught:
         quote(
             [("LED-1", 1), ("NOPE", 1)],
             products={"LED-1": product()},
@@ -325,7 +325,7 @@ def test_unknown_sku_is_not_found_with_the_sku() -> None:
 def test_mixed_currencies_cannot_share_a_document() -> None:
     products = {"A": product("A"), "B": product("B", currency="EUR")}
 
-    with pytest.raises(InvalidInput) as caught:
+    with pytest.raises(ValidationFailed) as caught:
         quote(
             [("A", 1), ("B", 1)],
             products=products,

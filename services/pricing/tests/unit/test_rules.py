@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 
 from pricing.domain.defaults import default_rules
-from pricing.domain.errors import VatRateMissing
 from pricing.domain.rules import RuleSet, Tier, TierRule, VatCategory
+from pricing.errors import VatRateMissing
 
 RULES = default_rules()
 

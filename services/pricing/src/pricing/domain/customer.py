@@ -93,3 +93,24 @@ def with_override(state: CustomerTier, override: Tier | None) -> CustomerTier:
     if override == state.override:
         return state
     return replace(state, override=override, version=state.version + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class TierChanged:
+    """A customer's effective tier moved (announced as customer.tier_changed); the spend
+    is in `currency`."""
+
+    before: CustomerTier
+    after: CustomerTier
+    currency: str
+    reason: str
+    at: datetime
+
+
+def tier_change(
+    before: CustomerTier, after: CustomerTier, *, currency: str, reason: str, at: datetime
+) -> TierChanged | None:
+    """The change to announce, or None when the effective tier stayed the same."""
+    if after.effective == before.effective:
+        return None
+    return TierChanged(before, after, currency, reason, at)

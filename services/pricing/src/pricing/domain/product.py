@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from pricing.domain.errors import InvalidInput
 from pricing.domain.money import ONE, decimal_places, fraction, round_money
 from pricing.domain.rules import VatCategory
+from pricing.errors import ValidationFailed
 
 SKU_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
 CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
@@ -101,7 +101,7 @@ def product_problems(product: Product) -> dict[str, str]:
 def validated(product: Product) -> Product:
     problems = product_problems(product)
     if problems:
-        raise InvalidInput(problems)
+        raise ValidationFailed(problems)
     return product
 
 

@@ -7,9 +7,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from pricing.domain.errors import InvalidInput, PromotionAlreadyEnded
 from pricing.domain.money import HUNDRED, ZERO, decimal_places
 from pricing.domain.product import Product
+from pricing.errors import PromotionAlreadyEnded, ValidationFailed
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +32,18 @@ class Promotion:
         if self.sku is not None:
             return self.sku == product.sku
         return self.category == product.category
+
+
+@dataclass(frozen=True, slots=True)
+class NewPromotion:
+    """A promotion as requested; `new_promotion` validates it."""
+
+    name: str
+    sku: str | None
+    category: str | None
+    discount_pct: Decimal
+    starts_at: datetime | None
+    ends_at: datetime | None
 
 
 def promotion_problems(
@@ -83,7 +95,7 @@ def new_promotion(
         ends_at=ends_at,
     )
     if problems:
-        raise InvalidInput(problems)
+        raise ValidationFailed(problems)
     assert starts_at is not None  # checked above
     assert ends_at is not None
     return Promotion(
@@ -108,7 +120,7 @@ def end_promotion(promotion: Promotion, *, now: datetime, at: datetime | None = 
         )
     end = now if at is None else at
     if end < now:
-        raise InvalidInput({"ends_at": "must not be in the past"})
+        raise ValidationFailed({"ends_at": "must not be in the past"})
     end = min(end, promotion.ends_at)
     # A zero-length window [start, start) is never active.
     end = max(end, promotion.starts_at)

@@ -15,19 +15,14 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
-from pricing.domain.errors import InvalidInput, ProductInactive, RuleViolation
 from pricing.domain.money import ONE, ZERO, ceil_money, fraction, round_money
 from pricing.domain.product import Product
 from pricing.domain.promotion import Promotion, best_promotion
 from pricing.domain.rules import RuleSet, Tier, TierRule, VatCategory
+from pricing.errors import ProductInactive, ProductNotFound, ValidationFailed
 
 MAX_QUANTITY = 1_000_000
 MAX_LINES = 500
-
-
-class UnknownProduct(RuleViolation):
-    code = "PRODUCT_NOT_FOUND"
-    kind = "NOT_FOUND"
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,15 +177,17 @@ def quote(
         if problem:
             problems[f"lines[{i}].quantity"] = problem
     if problems:
-        raise InvalidInput(problems)
+        raise ValidationFailed(problems)
     missing = [sku for sku, _ in lines if sku not in products]
     if missing:
-        raise UnknownProduct(
+        raise ProductNotFound(
             f"unknown sku {missing[0]}", details={"sku": missing[0], "skus": missing}
         )
     currencies = sorted({products[sku].currency for sku, _ in lines})
     if len(currencies) > 1:
-        raise InvalidInput({"lines": f"products are priced in different currencies: {currencies}"})
+        raise ValidationFailed(
+            {"lines": f"products are priced in different currencies: {currencies}"}
+        )
     # Index promotions by target so each line only looks at its own candidates.
     by_sku: dict[str, list[Promotion]] = {}
     by_category: dict[str, list[Promotion]] = {}

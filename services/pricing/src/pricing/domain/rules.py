@@ -13,8 +13,8 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from pricing.domain.errors import InvalidInput, VatRateMissing
 from pricing.domain.money import ZERO
+from pricing.errors import VatRateMissing
 
 
 class Tier(StrEnum):
@@ -111,17 +111,3 @@ class RuleSet:
             f"no {category} VAT rate in force on {on.isoformat()}",
             details={"vat_category": str(category), "date": on.isoformat()},
         )
-
-
-def parse_tier(value: str, field: str = "tier") -> Tier:
-    try:
-        return Tier(value)
-    except ValueError:
-        raise InvalidInput({field: f"unknown tier {value!r}"}) from None
-
-
-def parse_vat_category(value: str, field: str = "vat_category") -> VatCategory:
-    try:
-        return VatCategory(value)
-    except ValueError:
-        raise InvalidInput({field: f"unknown VAT category {value!r}"}) from None

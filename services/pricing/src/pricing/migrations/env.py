@@ -2,7 +2,7 @@
 
 from sqlmodel import SQLModel
 
-import pricing.tables  # noqa: F401  - registers the pricing tables on SQLModel.metadata
+import pricing.db.tables  # noqa: F401  - registers the pricing tables on SQLModel.metadata
 from cypher_runtime.migrations import run_env
 
 run_env(SQLModel.metadata)

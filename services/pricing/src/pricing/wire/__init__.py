@@ -1,0 +1,1 @@
+"""Every proto <-> domain conversion of the pricing service, and nowhere else."""
