@@ -27,12 +27,12 @@ class OrderEventHandlers:
     async def order_confirmed(
         self, uow: UnitOfWork, msg: orders_events.OrderConfirmed, _: ReceivedEvent
     ) -> None:
-        await self.service.confirm(uow, msg.order_id)
+        await self.service.reservations.confirm(uow, msg.order_id)
 
     async def order_cancelled(
         self, uow: UnitOfWork, msg: orders_events.OrderCancelled, _: ReceivedEvent
     ) -> None:
-        result = await self.service.release(
+        result = await self.service.reservations.release(
             uow, msg.order_id, ReleaseReason.ORDER_CANCELLED, msg.reason
         )
         log.info("order cancelled", extra={"order_id": msg.order_id, "released": result.released})
@@ -40,14 +40,14 @@ class OrderEventHandlers:
     async def order_shipped(
         self, uow: UnitOfWork, msg: orders_events.OrderShipped, _: ReceivedEvent
     ) -> None:
-        await self.service.commit(
+        await self.service.reservations.commit(
             uow, order_id=msg.order_id, shipment_id=msg.shipment_id, lines=wire.lines(msg.lines)
         )
 
     async def order_returned(
         self, uow: UnitOfWork, msg: orders_events.OrderReturned, _: ReceivedEvent
     ) -> None:
-        await self.service.restock_return(
+        await self.service.reservations.restock_return(
             uow,
             order_id=msg.order_id,
             return_id=msg.return_id,
@@ -60,7 +60,7 @@ class OrderEventHandlers:
     ) -> None:
         # A line without a warehouse goes to the first-priority one (HQ).
         first = (await self.service.warehouses(uow))[0].code
-        await self.service.receive(
+        await self.service.stock.receive(
             uow,
             wire.receipts(msg.lines, first),
             reference=msg.supplier_order_id,

@@ -34,7 +34,7 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
         expires = request.expires_in_seconds if request.HasField("expires_in_seconds") else None
         result = await in_transaction(
             self.db,
-            lambda uow: self.service.reserve(
+            lambda uow: self.service.reservations.reserve(
                 uow,
                 order_id=request.order_id,
                 lines=wire.lines(request.lines),
@@ -49,13 +49,15 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
     async def ConfirmReservation(
         self, request: pb.ConfirmReservationRequest, context: Context
     ) -> pb.ConfirmReservationResponse:
-        res = await in_transaction(self.db, lambda uow: self.service.confirm(uow, request.order_id))
+        res = await in_transaction(
+            self.db, lambda uow: self.service.reservations.confirm(uow, request.order_id)
+        )
         return pb.ConfirmReservationResponse(reservation=wire.reservation_pb(res))
 
     async def Release(self, request: pb.ReleaseRequest, context: Context) -> pb.ReleaseResponse:
         result = await in_transaction(
             self.db,
-            lambda uow: self.service.release(
+            lambda uow: self.service.reservations.release(
                 uow,
                 request.order_id,
                 wire.release_reason(request.reason),
@@ -70,7 +72,7 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
     async def Commit(self, request: pb.CommitRequest, context: Context) -> pb.CommitResponse:
         result = await in_transaction(
             self.db,
-            lambda uow: self.service.commit(
+            lambda uow: self.service.reservations.commit(
                 uow,
                 order_id=request.order_id,
                 shipment_id=request.shipment_id,
@@ -92,7 +94,7 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
         receipt = Receipt(request.sku, request.warehouse, request.quantity)
         changes = await in_transaction(
             self.db,
-            lambda uow: self.service.receive(uow, [receipt], reference=request.reference),
+            lambda uow: self.service.stock.receive(uow, [receipt], reference=request.reference),
         )
         return pb.ReceiveResponse(
             stock=wire.stock_level_pb(changes[0].stock),
@@ -102,7 +104,7 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
     async def Adjust(self, request: pb.AdjustRequest, context: Context) -> pb.AdjustResponse:
         change = await in_transaction(
             self.db,
-            lambda uow: self.service.adjust(
+            lambda uow: self.service.stock.adjust(
                 uow,
                 sku=request.sku,
                 warehouse=request.warehouse,
@@ -117,7 +119,7 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
     async def Transfer(self, request: pb.TransferRequest, context: Context) -> pb.TransferResponse:
         result = await in_transaction(
             self.db,
-            lambda uow: self.service.transfer(
+            lambda uow: self.service.stock.transfer(
                 uow,
                 sku=request.sku,
                 from_warehouse=request.from_warehouse,
@@ -138,7 +140,7 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
         threshold = request.threshold if request.HasField("threshold") else None
         view = await in_transaction(
             self.db,
-            lambda uow: self.service.set_threshold(
+            lambda uow: self.service.stock.set_threshold(
                 uow, sku=request.sku, warehouse=request.warehouse, threshold=threshold
             ),
         )

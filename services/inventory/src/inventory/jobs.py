@@ -27,7 +27,9 @@ class ReservationExpiry:
     async def expire_due(self, batch: int) -> int:
         """Release up to `batch` due reservations, one transaction each; how many."""
         expired = 0
-        while expired < batch and await in_transaction(self.db, self.service.expire_next):
+        while expired < batch and await in_transaction(
+            self.db, self.service.reservations.expire_next
+        ):
             expired += 1
         return expired
 

@@ -84,6 +84,19 @@ class Reservations:
             updated_at=now,
         )
 
+    async def tombstone(self, order_id: str, now: datetime) -> bool:
+        """Mark an order that was never reserved as RELEASED (False if it has a
+        reservation), so a Reserve arriving after its compensation holds nothing."""
+        claimed = await self.claim(
+            order_id=order_id,
+            status=ReservationStatus.RELEASED,
+            lines=(),
+            allow_backorder=False,
+            now=now,
+            expires_at=None,
+        )
+        return claimed is not None
+
     async def get(self, order_id: str, *, for_update: bool = False) -> Reservation | None:
         stmt = select(table).where(table.c.order_id == order_id)
         if for_update:
