@@ -73,7 +73,7 @@ async def main() -> int:
         elapsed = time.monotonic() - started
         print(f"\nCYPHER is ready in {elapsed:.1f} s")
         try:
-            print(await seed(stack.gateway_url, email, password), "\n")
+            print(await seed(stack.gateway_url, email, password, stack.fakes.suppliers_url), "\n")
         except Exception as exc:  # the stack is up; demo data is a convenience
             print(f"demo data not loaded: {exc!r}\n")
         print(f"  gateway      {stack.gateway_url}/api/v1   docs {stack.gateway_url}/docs")

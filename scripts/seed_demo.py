@@ -5,6 +5,7 @@ the catalogue is empty, so `make dev` can run any number of times."""
 from __future__ import annotations
 
 import httpx
+from seed_suppliers import seed_suppliers
 
 PRODUCTS = [
     ("LED-PANEL-60", "Panou LED 60x60 40W 4000K", "panels", "buc", "82.50", "35"),
@@ -16,7 +17,7 @@ PRODUCTS = [
 STOCK = {"A": 40, "B": 25, "C": 10}
 
 
-async def seed(gateway_url: str, email: str, password: str) -> str:
+async def seed(gateway_url: str, email: str, password: str, sites_url: str) -> str:
     async with httpx.AsyncClient(base_url=f"{gateway_url}/api/v1", timeout=10) as client:
         login = await client.post("/auth/login", json={"email": email, "password": password})
         login.raise_for_status()
@@ -24,7 +25,9 @@ async def seed(gateway_url: str, email: str, password: str) -> str:
         existing = await client.get("/products", params={"limit": 1})
         existing.raise_for_status()
         if existing.json()["data"]:
-            return "demo data already present"
+            return "demo data already present; " + await seed_suppliers(
+                client, sites_url, [p[0] for p in PRODUCTS]
+            )
         for sku, name, category, unit, cost, margin in PRODUCTS:
             reply = await client.post(
                 "/products",
@@ -60,4 +63,5 @@ async def seed(gateway_url: str, email: str, password: str) -> str:
             },
         )
         customer.raise_for_status()
-        return f"demo data loaded: {len(PRODUCTS)} products with stock, 1 customer"
+        loaded = f"demo data loaded: {len(PRODUCTS)} products with stock, 1 customer"
+        return f"{loaded}; " + await seed_suppliers(client, sites_url, [p[0] for p in PRODUCTS])
