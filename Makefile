@@ -5,7 +5,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(HOME)/.local/bin/uv)
 PY_SRC := libs/runtime/src libs/testkit/src libs/fakes/src gateway/src $(wildcard services/*/src)
 PY_TESTS := $(wildcard libs/*/tests services/*/tests gateway/tests) deploy/tests tests-e2e bench scripts
 
-.PHONY: help install protos infra-dev infra-test dev migrate lint typecheck buf-lint check test test-unit bench clean
+.PHONY: help install protos infra-dev infra-test images smoke-images dev migrate lint typecheck buf-lint check test test-unit bench clean
 
 help:
 	@echo "make dev    - install, generate, migrate and run the whole stack locally"
@@ -47,6 +47,14 @@ check: lint typecheck buf-lint
 
 test: install protos check infra-test
 	./scripts/run_tests.sh
+
+# The seven images from deploy/Dockerfile (podman; CYPHER_ENGINE=docker works too), then
+# each run as Kubernetes runs it against throwaway databases (scripts/images.sh).
+images:
+	bash scripts/images.sh build
+
+smoke-images: install infra-test
+	UV=$(UV) bash scripts/images.sh smoke
 
 bench: install protos
 	@set -e; for b in bench/bench_*.py; do echo "=== $$b"; $(UV) run --frozen python $$b; done

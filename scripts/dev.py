@@ -2,7 +2,8 @@
 
 Creates one database and role per service on the local PostgreSQL (if missing),
 migrates them, starts every service and the gateway, waits until `/ready` is green,
-prints the URLs and the admin login, and stops everything on Ctrl-C or SIGTERM.
+prints the URLs and the admin login, restarts a process that dies (with a back-off, as
+Kubernetes does), and stops everything on Ctrl-C or SIGTERM.
 Running it again stops a previous run's processes first, so it is safe to repeat.
 """
 
@@ -23,6 +24,7 @@ from cypher_testkit.stack import (
     LocalStack,
     StackConfig,
 )
+from cypher_testkit.supervision import Supervisor
 from seed_demo import seed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,6 +40,12 @@ def stop_previous_run() -> None:
             os.killpg(int(line), signal.SIGTERM)
     PID_FILE.unlink()
     time.sleep(1)
+
+
+def write_pids(stack: LocalStack) -> None:
+    PID_FILE.write_text(
+        "\n".join(str(p.proc.pid) for p in stack.processes.values() if p.proc is not None)
+    )
 
 
 async def main() -> int:
@@ -61,9 +69,7 @@ async def main() -> int:
     await stack.create_databases()
     await asyncio.to_thread(stack.migrate)
     stack.start()
-    PID_FILE.write_text(
-        "\n".join(str(p.proc.pid) for p in stack.processes.values() if p.proc is not None)
-    )
+    write_pids(stack)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -89,16 +95,16 @@ async def main() -> int:
         print(f"  logs         {config.log_dir}/<service>.log")
         print("\nCtrl-C stops everything.", flush=True)
         parent = os.getppid()
+        # A process that dies is started again after a back-off, as Kubernetes would.
+        supervisor = Supervisor(stack.processes, lambda line: print(f"\n{line}", flush=True))
+        supervisor.started()
         while not stop.is_set():
             if os.getppid() != parent:
                 # `make` was sent SIGTERM and exited without forwarding it: stop too.
                 print("parent process exited", flush=True)
                 stop.set()
-            for name, proc in stack.processes.items():
-                if proc.proc is not None and proc.proc.poll() is not None:
-                    print(f"\n{name} exited ({proc.proc.returncode}); last lines:\n")
-                    print(proc.logs()[-3000:])
-                    stop.set()
+            if supervisor.tick():
+                write_pids(stack)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 1.0)
         return 0

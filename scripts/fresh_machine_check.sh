@@ -40,13 +40,19 @@ CONF
 export CONTAINERS_CONF="$conf"
 
 if ! podman image exists "$image"; then
-  say "bootstrapping a bare Debian bookworm (make, python3, python3-venv, nodejs, npm)"
+  say "bootstrapping a bare Debian bookworm, then make, python3-venv, nodejs, npm from Debian"
   rootfs="$work/rootfs"
   rm -rf "$rootfs"
-  debootstrap --variant=minbase --include=make,python3,python3-venv,nodejs,npm,ca-certificates,git,curl \
+  # minbase first, the rest with apt inside: debootstrap's --include cannot order
+  # npm's hundreds of dependencies during the base configuration.
+  debootstrap --variant=minbase --include=ca-certificates \
     bookworm "$rootfs" http://deb.debian.org/debian >>"$log" 2>&1
-  tar -C "$rootfs" -c . | podman import --change 'CMD ["/bin/bash"]' - "$image" >>"$log"
+  tar -C "$rootfs" -c . | podman import - cypher-fresh-minbase:bookworm >>"$log"
   rm -rf "$rootfs"
+  printf '%s\n' 'FROM cypher-fresh-minbase:bookworm' \
+    'RUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends make python3 python3-venv nodejs npm git procps && rm -rf /var/lib/apt/lists/*' \
+    'CMD ["/bin/bash"]' >"$work/Containerfile"
+  podman build -q --pull=never --network host -t "$image" -f "$work/Containerfile" "$work" >>"$log" 2>&1
 fi
 
 say "clean checkout of $(git -C "$repo" rev-parse --short HEAD) and ../shared into the container"
@@ -59,12 +65,15 @@ cp -r "$shared" "$src/shared"
 # A network namespace of its own (so the machine's PostgreSQL/RabbitMQ on 127.0.0.1 are
 # NOT visible), with the package registries reachable. Package downloads on this
 # machine pass through a TLS-inspecting proxy: the machine's CA bundle is mounted
-# read-only for that, as it would be on any corporate laptop.
+# read-only for that and named to uv, pip and node, as on any corporate laptop.
 podman run -d --name "$name" --network slirp4netns \
   -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro \
   -e CI=true -e DEBIAN_FRONTEND=noninteractive \
+  -e SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt -e PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
+  -e NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt \
   "$image" sleep infinity >/dev/null
 trap 'podman rm -f "$name" >/dev/null 2>&1 || true' EXIT
+podman exec "$name" mkdir -p /work
 podman cp "$src/cypher" "$name:/work/cypher"
 podman cp "$src/shared" "$name:/work/shared"
 podman exec "$name" bash -c 'mkdir -p /etc/apt/apt.conf.d && cd /work/cypher && git log --oneline -1' | tee -a "$log"

@@ -84,7 +84,7 @@ standins() {
       rm -rf "$d" && mkdir -p "$d"
       python3 -m pip download --quiet --no-deps -d "$d" "uv==0.13.*" \
         --only-binary=:all: --platform manylinux2014_x86_64
-      (cd "$d" && python3 -m zipfile -e uv-*.whl x && cp x/uv-*.data/scripts/uv x/uv-*.data/scripts/uvx .)
+      (cd "$d" && python3 -m zipfile -e uv-*.whl x && cp x/uv-*.data/scripts/uv x/uv-*.data/scripts/uvx . && chmod 0755 uv uvx)
       printf 'FROM scratch\nCOPY uv uvx /\n' >"$d/Containerfile"
       $engine build -q --format docker -t ghcr.io/astral-sh/uv:0.13 -f "$d/Containerfile" "$d" >/dev/null
     fi
@@ -93,7 +93,8 @@ standins() {
     local d="$work/build-python"
     rm -rf "$d" && mkdir -p "$d"
     cp /etc/ssl/certs/ca-certificates.crt "$d/ca-certificates.crt"
-    printf 'FROM python:3.11-slim\nCOPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt\n' >"$d/Containerfile"
+    # uv reads SSL_CERT_FILE (its own root store otherwise knows no proxy CA).
+    printf 'FROM python:3.11-slim\nCOPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt\nENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt\n' >"$d/Containerfile"
     $engine build -q --pull=never --format docker -t cypher-build-python:3.11 -f "$d/Containerfile" "$d" >/dev/null
   fi
 }
@@ -122,15 +123,22 @@ build() {
   $engine images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep "^localhost/cypher/\|^cypher/" | sort
 }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# N distinct free ports: all sockets stay open until every port is chosen.
+free_ports() {
+  python3 -c 'import socket,sys
+socks=[socket.socket() for _ in range(int(sys.argv[1]))]
+for s in socks: s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
+}
 
 smoke() {
   podman_setup
-  local run_id
+  # Globals, not locals: the EXIT trap runs after this function has returned.
   run_id="smoke$(date +%s)"
-  local pg="${CYPHER_TEST_PG_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
-  local amqp="${CYPHER_TEST_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}"
-  local containers=() databases=()
+  pg="${CYPHER_TEST_PG_URL:-postgresql://postgres@127.0.0.1:5432/postgres}"
+  amqp="${CYPHER_TEST_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}"
+  containers=()
+  databases=()
   cleanup() {
     for c in "${containers[@]}"; do $engine rm -f "$c" >/dev/null 2>&1 || true; done
     for db in "${databases[@]}"; do
@@ -143,9 +151,13 @@ smoke() {
     -e "CYPHER_EVENTS_EXCHANGE=cypher.events.$run_id" -e "CYPHER_QUEUE_PREFIX=$run_id."
     -e CYPHER_QUEUE_EXPIRES_MS=600000 -e OTEL_TRACES_EXPORTER=none)
   declare -A grpc_port http_port
+  local ports
+  read -r -a ports <<<"$(free_ports 14)"
+  local i=0
   while read -r app grpc http member; do
-    grpc_port[$app]=$(free_port)
-    http_port[$app]=$(free_port)
+    grpc_port[$app]=${ports[$i]}
+    http_port[$app]=${ports[$((i + 1))]}
+    i=$((i + 2))
   done <<<"$APPS"
   local upstreams=()
   for app in pricing inventory orders quotations suppliers integration; do
@@ -164,10 +176,10 @@ smoke() {
     # As Kubernetes runs it: the image's non-root user, read-only root fs, writable /tmp.
     local k8s=(--read-only --tmpfs /tmp:rw,size=64m --network host --user 10001:10001 --cap-drop ALL)
     say "$app: migrate"
-    $engine run --rm "${k8s[@]}" "${env_app[@]}" "cypher/$app:$tag" migrate >"$work/smoke-$app-migrate.log" 2>&1 || {
+    $engine run --rm --no-healthcheck "${k8s[@]}" "${env_app[@]}" "cypher/$app:$tag" migrate >"$work/smoke-$app-migrate.log" 2>&1 || {
       tail -30 "$work/smoke-$app-migrate.log"; say "FAILED: $app migrate"; exit 1; }
     local name="cypher-$run_id-$app"
-    $engine run -d --name "$name" "${k8s[@]}" "${env_app[@]}" "cypher/$app:$tag" >/dev/null
+    $engine run -d --no-healthcheck --name "$name" "${k8s[@]}" "${env_app[@]}" "cypher/$app:$tag" >/dev/null
     containers+=("$name")
   done <<<"$APPS"
   while read -r app grpc http member; do
@@ -181,6 +193,15 @@ smoke() {
   done <<<"$APPS"
   # A real request through the gateway and the services behind it.
   python3 scripts/smoke_request.py "http://127.0.0.1:${http_port[gateway]}" admin@smoke.local smoke-admin-pw-1
+  # SIGTERM as a rollout sends it: each must stop cleanly (exit 0) well inside
+  # Kubernetes' default 30 s grace period.
+  for name in "${containers[@]}"; do
+    local t0=$SECONDS code
+    $engine stop -t 30 "$name" >/dev/null 2>&1
+    code=$($engine inspect -f '{{.State.ExitCode}}' "$name")
+    say "${name##*-}: stopped by SIGTERM in $((SECONDS - t0))s, exit $code"
+    [ "$code" = 0 ] || { $engine logs "$name" 2>&1 | tail -20; say "FAILED: ${name##*-} exit $code"; exit 1; }
+  done
   say "smoke passed; cleaning up"
 }
 

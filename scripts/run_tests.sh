@@ -4,7 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-suites=(libs/contracts/tests libs/runtime/tests libs/fakes/tests deploy/tests)
+suites=(libs/contracts/tests libs/runtime/tests libs/testkit/tests libs/fakes/tests deploy/tests)
 for d in services/*/tests gateway/tests; do [ -d "$d" ] && suites+=("$d"); done
 suites+=(tests-e2e)
 

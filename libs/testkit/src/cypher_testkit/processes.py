@@ -42,6 +42,10 @@ class ServiceProcess:
                 self.kill()
         return self.proc.returncode if self.proc else None
 
+    def returncode(self) -> int | None:
+        """The exit code once the process has ended; None while it runs."""
+        return None if self.proc is None else self.proc.poll()
+
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
