@@ -95,7 +95,7 @@ def _discounts(line: LinePrice) -> str:
         )
         if pct
     ]
-    return "<br/>".join(f"{ro_pct(p)} {label}" for label, p in parts) or "—"
+    return "\n".join(f"{ro_pct(p)} {label}" for label, p in parts) or "—"
 
 
 class _Styles:
@@ -104,10 +104,6 @@ class _Styles:
         self.small = ParagraphStyle("small", parent=self.body, fontSize=7.5, leading=9.5)
         self.cell = ParagraphStyle("cell", parent=self.body, fontSize=7.5, leading=9)
         self.num = ParagraphStyle("num", parent=self.cell, alignment=TA_RIGHT)
-        self.head = ParagraphStyle(
-            "head", parent=self.cell, fontName=BOLD, textColor=colors.white, alignment=TA_RIGHT
-        )
-        self.head_left = ParagraphStyle("head_left", parent=self.head, alignment=0)
         self.title = ParagraphStyle(
             "title", fontName=BOLD, fontSize=17, leading=21, textColor=BRAND
         )
@@ -191,44 +187,47 @@ _COLUMNS = [
     ("Produs", 46),
     ("UM", 9),
     ("Cant.", 11),
-    ("Preț listă", 16),
+    ("Preț\nlistă", 16),
     ("Discount", 17),
-    ("Preț unitar", 16),
+    ("Preț\nunitar", 16),
     ("TVA", 10),
-    ("Valoare netă", 18),
-    ("Valoare TVA", 15),
+    ("Valoare\nnetă", 18),
+    ("Valoare\nTVA", 15),
     ("Total", 18),
 ]
+FIRST_NUMERIC = 3
 
 
 def _lines_table(q: Quotation, s: _Styles) -> Table:
-    head = [
-        _p(_t(title), s.head_left if i in (0, 1, 2) else s.head)
-        for i, (title, _) in enumerate(_COLUMNS)
-    ]
-    rows: list[list[Paragraph]] = [head]
+    # Plain strings wherever nothing needs wrapping: a Paragraph per cell would cost
+    # most of the render time (only the product name wraps).
+    rows: list[list[str | Paragraph]] = [[title for title, _ in _COLUMNS]]
     for index, ln in enumerate(q.lines, start=1):
         product = f"<b>{_t(ln.sku)}</b><br/>{_t(ln.name)}" if ln.name else f"<b>{_t(ln.sku)}</b>"
         rows.append(
             [
-                _p(str(index), s.cell),
+                str(index),
                 _p(product, s.cell),
-                _p(_t(ln.unit or "buc"), s.cell),
-                _p(str(ln.quantity), s.num),
-                _p(ro_amount(ln.list_price), s.num),
-                _p(_discounts(ln), s.num),
-                _p(ro_amount(ln.unit_net), s.num),
-                _p(ro_pct(ln.vat_rate), s.num),
-                _p(ro_amount(ln.line_net), s.num),
-                _p(ro_amount(ln.line_vat), s.num),
-                _p(ro_amount(ln.line_gross), s.num),
+                ln.unit or "buc",
+                str(ln.quantity),
+                ro_amount(ln.list_price),
+                _discounts(ln),
+                ro_amount(ln.unit_net),
+                ro_pct(ln.vat_rate),
+                ro_amount(ln.line_net),
+                ro_amount(ln.line_vat),
+                ro_amount(ln.line_gross),
             ]
         )
     table = Table(rows, colWidths=[w * mm for _, w in _COLUMNS], repeatRows=1)
     table.setStyle(
         TableStyle(
             [
+                ("FONT", (0, 0), (-1, -1), REGULAR, 7.5, 9),
+                ("FONT", (0, 0), (-1, 0), BOLD, 7.5, 9),
+                ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
                 ("BACKGROUND", (0, 0), (-1, 0), BRAND),
+                ("ALIGN", (FIRST_NUMERIC, 0), (-1, -1), "RIGHT"),
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),
                 ("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, LIGHT]),
                 ("LINEBELOW", (0, -1), (-1, -1), 0.8, BRAND),
