@@ -152,15 +152,15 @@ class QuotationsService:
         check_notes(cmd.notes)
         merged = merged_lines(cmd.lines)
         fingerprint = cmd.fingerprint(merged)
-        repo = Quotations(uow)
-        earlier = await self._replay(repo, cmd, fingerprint)
-        if earlier is not None:
-            return earlier, True
+        # The calls come before the first statement: no connection or lock is held
+        # across them (a replay pays for them; replays are rare).
         customer = await self.orders.get_customer(cmd.customer_id)
         lines, pricing_date = await self._price(cmd.customer_id, merged, cmd.pricing_date)
+        repo = Quotations(uow)
         now = self.clock.now()
         await repo.lock_numbering(now.year)
-        # A concurrent twin committed while this one was pricing: answer its quotation.
+        # Under the year's lock every earlier creation is committed or gone: a replay
+        # (same key, same quote request) answers the quotation created first.
         earlier = await self._replay(repo, cmd, fingerprint)
         if earlier is not None:
             return earlier, True
