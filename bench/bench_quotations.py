@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import tempfile
 import time
 import uuid
@@ -199,7 +200,8 @@ async def main(seconds: float, clients: int, renders: int) -> None:
             f"p50 {percentile(renders_ms, 50):7.1f} ms   p99 {percentile(renders_ms, 99):7.1f} ms"
             f"   ({renders} renders)"
         )
-        print(f"machine: {describe()}")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"machine: {describe()}; load average at the end {load} (shared machine)")
     finally:
         stack.stop()
         await stack.drop_databases()

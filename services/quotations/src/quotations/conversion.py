@@ -77,7 +77,12 @@ class Conversion:
             try:
                 return await self.orders.create_order(quotation, allow_backorder=allow_backorder)
             except DomainError as err:
-                if quotation.source_order_id is None or err.code != "ILLEGAL_TRANSITION":
+                following = err.code == "ILLEGAL_TRANSITION" and err.details.get("from") in (
+                    "QUOTE_PENDING",
+                    "QUOTE_SENT",
+                )
+                # Anything else (a cancelled order, stock…) is the answer as it is.
+                if quotation.source_order_id is None or not following:
                     raise
                 if time.monotonic() >= deadline:
                     raise ConversionPending(
