@@ -1,28 +1,157 @@
 """Composition root of the integration service: `integration serve` / `integration migrate`."""
 
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
+
+import grpc
+import httpx
 
 from cypher.integration.v1 import integration_pb2, integration_pb2_grpc
 from cypher_runtime.app import Runtime
 from cypher_runtime.cli import run_cli
+from cypher_runtime.clock import Clock, SystemClock
+from integration.clients import GrpcOrders, GrpcVatRates
+from integration.consumers import Handlers
+from integration.domain.billing import BillingTerms
+from integration.grpc_api import IntegrationServicer
+from integration.issuance import Issuer
+from integration.jobs import PaymentPoller
+from integration.ports import OrdersPort, VatRatesPort
+from integration.service import InvoicingService, Policy
 from integration.settings import IntegrationSettings
+from integration.smartbill.client import SmartBillClient, SmartBillConfig
+from integration.smartbill.guard import Guard, Throttle, ThrottleSettings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = integration_pb2.DESCRIPTOR.services_by_name["IntegrationService"].full_name
 
 
-def build(settings: IntegrationSettings) -> Runtime:
-    runtime = Runtime("integration", settings)
-    # Until its domain lands the service answers health and UNIMPLEMENTED for its RPCs.
-    runtime.add_grpc(
-        SERVICE_NAME,
-        lambda server: integration_pb2_grpc.add_IntegrationServiceServicer_to_server(
-            # The generated base answers UNIMPLEMENTED for every RPC until the domain lands.
-            integration_pb2_grpc.IntegrationServiceServicer(),  # type: ignore[abstract]
-            server,
+@dataclass(frozen=True)
+class IntegrationApp:
+    runtime: Runtime
+    service: InvoicingService
+    issuer: Issuer
+    poller: PaymentPoller
+    smartbill: SmartBillClient
+    guard: Guard
+
+
+def policy_of(settings: IntegrationSettings) -> Policy:
+    return Policy(
+        invoice_series=settings.smartbill_invoice_series,
+        proforma_series=settings.smartbill_proforma_series,
+        terms=BillingTerms(
+            tax_names=settings.tax_names(), payment_days=settings.invoice_payment_days
         ),
+        max_refusals=settings.smartbill_max_refusals,
+        refusal_retry=timedelta(seconds=settings.smartbill_refusal_retry_seconds),
     )
-    return runtime
+
+
+def smartbill_of(
+    settings: IntegrationSettings, transport: httpx.AsyncBaseTransport | None = None
+) -> SmartBillClient:
+    s = settings
+    guard = Guard(
+        "smartbill",
+        Throttle(
+            ThrottleSettings(
+                budget=s.smartbill_calls_per_window,
+                window_seconds=s.smartbill_window_seconds,
+                burst=s.smartbill_burst,
+                reserve=s.smartbill_reserve_calls,
+            )
+        ),
+        fail_max=s.smartbill_breaker_failures,
+        reset_seconds=s.smartbill_breaker_reset_seconds,
+    )
+    config = SmartBillConfig(
+        base_url=s.smartbill_base_url,
+        email=s.smartbill_email,
+        token=s.smartbill_token,
+        cif=s.smartbill_cif,
+        timeout_seconds=s.smartbill_timeout_seconds,
+        connect_timeout_seconds=s.smartbill_connect_timeout_seconds,
+        read_attempts=s.smartbill_read_attempts,
+    )
+    return SmartBillClient(config, guard, transport=transport)
+
+
+def assemble(
+    settings: IntegrationSettings,
+    *,
+    clock: Clock | None = None,
+    queue_prefix: str | None = None,
+    orders: OrdersPort | None = None,
+    vat_rates: VatRatesPort | None = None,
+    run_jobs: bool = True,
+) -> IntegrationApp:
+    clock = clock or SystemClock()
+    runtime = Runtime("integration", settings, queue_prefix=queue_prefix)
+    timeout = settings.upstream_timeout_seconds
+    grpc_orders = GrpcOrders(settings.orders_addr, timeout)
+    grpc_vat = GrpcVatRates(settings.pricing_addr, timeout)
+    service = InvoicingService(
+        clock, policy_of(settings), orders or grpc_orders, vat_rates or grpc_vat
+    )
+    smartbill = smartbill_of(settings)
+    guard = smartbill.guard
+    issuer = Issuer(
+        runtime.db, service, smartbill, guard, clock, idle_seconds=settings.dispatch_idle_seconds
+    )
+    poller = PaymentPoller(
+        runtime.db,
+        service,
+        smartbill,
+        guard,
+        clock,
+        interval_seconds=settings.payment_poll_seconds,
+        batch=settings.payment_poll_batch,
+    )
+    # The WooCommerce RPCs are part 2 of the service (its own issue): until then the
+    # generated base answers UNIMPLEMENTED for them, hence the abstract class.
+    servicer = IntegrationServicer(  # type: ignore[abstract]
+        db=runtime.db,
+        service=service,
+        issuer=issuer,
+        smartbill=smartbill,
+        link=guard,
+        clock=clock,
+        create_wait_seconds=settings.create_wait_seconds,
+    )
+
+    def register(server: grpc.aio.Server) -> None:
+        integration_pb2_grpc.add_IntegrationServiceServicer_to_server(servicer, server)
+
+    runtime.add_grpc(SERVICE_NAME, register)
+
+    async def nudge(_: object) -> None:
+        issuer.nudge()
+
+    runtime.add_consumer("order-events", Handlers(service).subscriptions(), after_commit=nudge)
+
+    async def close_clients() -> None:
+        # Lives as long as the runtime; its cancellation at stop closes the connections.
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await smartbill.close()
+            await grpc_orders.close()
+            await grpc_vat.close()
+
+    runtime.add_job("clients", close_clients)
+    if run_jobs:
+        runtime.add_job("smartbill-issuer", issuer.run)
+        runtime.add_job("smartbill-payments", poller.run)
+    return IntegrationApp(runtime, service, issuer, poller, smartbill, guard)
+
+
+def build(settings: IntegrationSettings) -> Runtime:
+    return assemble(settings).runtime
 
 
 def cli() -> None:

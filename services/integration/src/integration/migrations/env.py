@@ -1,7 +1,6 @@
 """Alembic environment of the integration service (its own database only)."""
 
-from sqlmodel import SQLModel
-
 from cypher_runtime.migrations import run_env
+from integration.db.tables import metadata
 
-run_env(SQLModel.metadata)
+run_env(metadata)

@@ -1,0 +1,1 @@
+"""The integration service's pure model: SmartBill documents, billing, reconciliation."""

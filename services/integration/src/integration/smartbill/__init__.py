@@ -1,0 +1,1 @@
+"""SmartBill Cloud REST client: calls, throttle, circuit breaker, payloads."""
