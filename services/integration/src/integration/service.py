@@ -38,8 +38,9 @@ from integration.errors import (
     OrderNotFound,
     UnknownVatCategory,
     UpstreamRefused,
+    UpstreamUnavailable,
 )
-from integration.ports import OrdersPort, PaymentState, VatRatesPort
+from integration.ports import OrderFacts, OrdersPort, PaymentState, VatRatesPort
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,15 @@ class InvoicingService:
     async def save(self, uow: UnitOfWork, repo: Documents, doc: Document) -> None:
         await repo.save(doc)
         uow.publish(*events.published(doc))
+
+    async def _fresh_order(self, order_id: uuid.UUID) -> OrderFacts | None:
+        """The order's current data for a retry by hand; None when orders does not answer
+        (the retry then sends the data recorded with the intent)."""
+        try:
+            return await self.orders.get_order(order_id)
+        except UpstreamUnavailable:
+            log.warning("orders unavailable: retrying with the recorded data")
+            return None
 
     # -- intents ---------------------------------------------------------------------------
     async def record_delivery(
@@ -105,7 +115,7 @@ class InvoicingService:
             if existing.phase == Phase.FAILED:
                 source = None
                 if not existing.needs_review:
-                    facts = await self.orders.get_order(order_id)
+                    facts = await self._fresh_order(order_id)
                     if facts is not None:
                         facts.delivered.party.require_complete()
                         source = facts.delivered
@@ -136,7 +146,7 @@ class InvoicingService:
         existing = await repo.of_order(order_id, DocumentKind.PROFORMA, for_update=True)
         if existing is not None:
             if existing.phase == Phase.FAILED:
-                facts = await self.orders.get_order(order_id)
+                facts = await self._fresh_order(order_id)
                 source = None if facts is None else facts.ordered
                 if source is not None and not existing.needs_review:
                     source.party.require_complete()

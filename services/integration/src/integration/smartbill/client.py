@@ -143,7 +143,7 @@ class SmartBillClient:
 
         async for retry in AsyncRetrying(
             stop=stop_after_attempt(self.config.read_attempts),
-            wait=wait_exponential_jitter(initial=0.2, max=2.0, jitter=0.1),
+            wait=wait_exponential_jitter(multiplier=0.2, max=2.0, jitter=0.1),
             retry=retry_if_exception(_retryable_read),
             reraise=True,
         ):

@@ -89,6 +89,22 @@ class _BlockAwareStorage(pybreaker.CircuitMemoryStorage):
     such that the breaker's next trial falls exactly at SmartBill's unblock time."""
 
 
+class _OpenedAt(pybreaker.CircuitBreakerListener):
+    """Remembers when the circuit really opened (the storage's date may be moved)."""
+
+    def __init__(self) -> None:
+        self.at: datetime | None = None
+
+    def state_change(
+        self,
+        cb: pybreaker.CircuitBreaker,
+        old_state: pybreaker.CircuitBreakerState | None,
+        new_state: pybreaker.CircuitBreakerState,
+    ) -> None:
+        if new_state.name == OPEN:
+            self.at = datetime.now(UTC)
+
+
 class Guard:
     def __init__(
         self,
@@ -101,10 +117,12 @@ class Guard:
         self.name = name
         self.throttle = throttle
         self._storage = _BlockAwareStorage(pybreaker.STATE_CLOSED)
+        self._opened = _OpenedAt()
         self.breaker = pybreaker.CircuitBreaker(
             fail_max=fail_max,
             reset_timeout=reset_seconds,
             exclude=[Refused],
+            listeners=[self._opened],
             state_storage=self._storage,
             name=name,
             throw_new_error_on_trip=False,
@@ -136,7 +154,7 @@ class Guard:
             name=self.name,
             state={CLOSED: "CLOSED", OPEN: "OPEN", HALF_OPEN: "HALF_OPEN"}.get(state, state),
             consecutive_failures=int(self.breaker.fail_counter),
-            opened_at=self._storage.opened_at if state != CLOSED else None,
+            opened_at=self._opened.at if state != CLOSED else None,
             next_attempt_at=self.next_attempt_at(),
             last_error=self.last_error,
             last_error_at=self.last_error_at,
