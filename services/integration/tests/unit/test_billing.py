@@ -59,9 +59,7 @@ def test_vat_follows_the_rates_given_for_the_delivery_date() -> None:
     assert july.due_date == date(2025, 8, 19)
 
 
-def test_a_discounted_line_goes_at_list_price_with_a_discount_line_summing_to_the_agreed_total() -> (
-    None
-):
+def test_a_discounted_line_goes_at_list_price_with_a_discount_line_to_the_agreed_total() -> None:
     d = draft(line("A", 7, unit_net="8.55", list_price="10.00"))
     only = d.lines[0]
     assert only.price == Decimal("10.00")
