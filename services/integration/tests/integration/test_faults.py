@@ -123,15 +123,17 @@ async def test_a_403_block_opens_the_breaker_until_the_block_ends(harness: Harne
     first = await harness.deliver()
     await harness.issued(first)  # 2 calls: GET /series, POST /invoice
     # Another client of the same account uses the rest and gets it blocked for 4 s.
+    theirs = 0
     async with httpx.AsyncClient(
         base_url=harness.fakes.smartbill_api_url,
         auth=(harness.fakes.smartbill_email, harness.fakes.smartbill_token),
     ) as other:
-        statuses = [
-            (await other.get("/series", params={"cif": harness.fakes.smartbill_cif})).status_code
-            for _ in range(3)
-        ]
-    assert statuses == [200, 200, 403]
+        for _ in range(5):
+            reply = await other.get("/series", params={"cif": harness.fakes.smartbill_cif})
+            if reply.status_code == 403:
+                theirs = 1
+                break
+    assert theirs == 1
     second = await harness.deliver(number="CMD-2025-000002")
 
     async def breaker() -> pb.CircuitBreakerStatus:
@@ -144,8 +146,10 @@ async def test_a_403_block_opens_the_breaker_until_the_block_ends(harness: Harne
     assert wait.total_seconds() >= 2.5
     await asyncio.sleep(1.5)
     assert (await breaker()).state == pb.CIRCUIT_STATE_OPEN
-    blocked = [r for r in await harness.requests() if r["status"] == 403]
-    assert len(blocked) == 2  # the other client's, and one of ours: no hammering
+    ours = [r for r in await harness.requests() if r["status"] == 403][theirs:]
+    # The first 403 opens the breaker: at most the calls already in flight (the issuer's
+    # and the payment poll's) meet the block; nothing hammers the blocked account.
+    assert 1 <= len(ours) <= 2
     await harness.rate_limit(limit=30, window_seconds=10, block_seconds=600)
     await harness.issued(second, timeout=15)
     assert (await breaker()).state == pb.CIRCUIT_STATE_CLOSED

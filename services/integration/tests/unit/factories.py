@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from integration.domain.billing import (
     Address,
@@ -91,5 +91,7 @@ def smartbill_like(d: Draft) -> Decimal:
     """The total SmartBill computes from the products of a draft (no discount lines)."""
     total = Decimal(0)
     for x in d.lines:
-        total += (x.quantity * x.price * (100 + x.vat_pct) / 100).quantize(Decimal("0.01"))
+        total += (x.quantity * x.price * (100 + x.vat_pct) / 100).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )
     return total

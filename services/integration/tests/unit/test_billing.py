@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 from hypothesis import given
@@ -28,7 +28,7 @@ def smartbill_total(d: object) -> Decimal:
             continue
         amount = Decimal(str(p["quantity"])) * Decimal(str(p["price"]))
         amount = amount * (100 + Decimal(str(p["taxPercentage"]))) / 100
-        total += amount.quantize(CENT)
+        total += amount.quantize(CENT, rounding=ROUND_HALF_UP)
     return total
 
 
