@@ -14,7 +14,7 @@ import grpc
 
 from cypher_runtime.db import Database
 from cypher_runtime.grpc_server import GrpcServer
-from cypher_runtime.http_side import HttpSidePort, side_app
+from cypher_runtime.http_side import DependencyReport, HttpSidePort, side_app
 from cypher_runtime.messaging.broker import Broker
 from cypher_runtime.messaging.consumer import InboxConsumer, Subscription
 from cypher_runtime.messaging.envelope import ReceivedEvent
@@ -95,8 +95,13 @@ class Runtime:
         self._jobs.append((name, job))
 
     # -- health ---------------------------------------------------------------------
-    async def failing_dependencies(self) -> dict[str, str]:
+    async def dependencies(self) -> DependencyReport:
+        """The database is needed to serve; the broker is not — while it is away, writes
+        queue their events in the outbox and consumers reconnect by themselves, so a
+        broker blink must not take every pod out of its Service (readiness stays up,
+        the broker is reported as degraded and on the cypher_dependency_up metric)."""
         failing: dict[str, str] = {}
+        degraded: dict[str, str] = {}
         try:
             await self.db.ping(timeout=2.0)
             DEPENDENCY_UP.labels(self.name, "database").set(1)
@@ -107,13 +112,14 @@ class Runtime:
             DEPENDENCY_UP.labels(self.name, "broker").set(1)
         else:
             DEPENDENCY_UP.labels(self.name, "broker").set(0)
-            failing["broker"] = "not connected to RabbitMQ"
+            degraded["broker"] = "not connected to RabbitMQ; events wait in the outbox"
         DB_POOL_CHECKED_OUT.labels(self.name).set(self.db.checked_out())
-        return failing
+        return DependencyReport(failing, degraded)
 
     async def _health_loop(self) -> None:
         while True:
-            failing = await self.failing_dependencies()
+            report = await self.dependencies()
+            failing = report.failing
             serving = not failing
             if serving != self.serving and self.grpc is not None:
                 await self.grpc.set_serving(serving)
@@ -153,11 +159,10 @@ class Runtime:
             register=register_all,
             host=s.bind_host,
             port=s.grpc_port,
+            max_connection_age_seconds=s.grpc_max_connection_age_seconds,
         )
         await self.grpc.start()
-        self.http = HttpSidePort(
-            side_app(self.name, self.failing_dependencies), s.bind_host, s.http_port
-        )
+        self.http = HttpSidePort(side_app(self.name, self.dependencies), s.bind_host, s.http_port)
         await self.http.start()
         self.relay.start()
         self._tasks.append(asyncio.create_task(self._health_loop(), name="health"))

@@ -145,7 +145,7 @@ class GrpcServer:
     """A grpc.aio server with health and reflection registered.
 
     Health starts NOT_SERVING and is driven by the health monitor from the real state
-    of the database and the broker.
+    of the database (a broker outage leaves it SERVING: the outbox holds the events).
     """
 
     def __init__(
@@ -156,6 +156,7 @@ class GrpcServer:
         register: Callable[[grpc.aio.Server], None],
         host: str,
         port: int,
+        max_connection_age_seconds: float = 300.0,
     ) -> None:
         self.service = service
         self.service_names = list(service_names)
@@ -167,6 +168,10 @@ class GrpcServer:
                 ("grpc.max_receive_message_length", 16 * 1024 * 1024),
                 ("grpc.keepalive_time_ms", 30_000),
                 ("grpc.so_reuseport", 0),
+                # Rebalance: clients reconnect (to any replica behind the Service)
+                # when a connection reaches this age; calls in flight get the grace.
+                ("grpc.max_connection_age_ms", int(max_connection_age_seconds * 1000)),
+                ("grpc.max_connection_age_grace_ms", 30_000),
             ],
         )
         register(self.server)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 import uvicorn
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -15,8 +16,17 @@ from starlette.routing import Route
 
 log = logging.getLogger(__name__)
 
-ReadinessCheck = Callable[[], Awaitable[dict[str, str]]]
-"""Returns the failing dependencies by name with the reason; empty when ready."""
+
+@dataclass(frozen=True)
+class DependencyReport:
+    """`failing`: what serving needs and lacks (not ready). `degraded`: what is away but
+    does not stop serving (the broker: events wait in the outbox meanwhile)."""
+
+    failing: dict[str, str] = field(default_factory=dict)
+    degraded: dict[str, str] = field(default_factory=dict)
+
+
+ReadinessCheck = Callable[[], Awaitable[DependencyReport]]
 
 
 def side_app(service: str, readiness: ReadinessCheck) -> Starlette:
@@ -24,14 +34,20 @@ def side_app(service: str, readiness: ReadinessCheck) -> Starlette:
         return JSONResponse({"status": "ok", "service": service})
 
     async def ready(_: Request) -> Response:
-        failing = await readiness()
-        if failing:
+        report = await readiness()
+        if report.failing:
             return JSONResponse(
-                {"status": "unavailable", "service": service, "failing": failing},
+                {
+                    "status": "unavailable",
+                    "service": service,
+                    "failing": report.failing,
+                    "degraded": report.degraded,
+                },
                 status_code=503,
                 headers={"Retry-After": "5"},
             )
-        return JSONResponse({"status": "ready", "service": service})
+        status = "degraded" if report.degraded else "ready"
+        return JSONResponse({"status": status, "service": service, "degraded": report.degraded})
 
     async def metrics(_: Request) -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

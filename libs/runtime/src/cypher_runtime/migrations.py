@@ -9,13 +9,15 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData, pool
+from sqlalchemy import MetaData, pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from cypher_runtime.messaging.outbox_store import messaging_metadata
 
 DATABASE_URL_ATTR = "database_url"
+# The advisory lock every `migrate` of a database takes for its whole transaction.
+MIGRATE_LOCK_KEY = 0x6D696772  # "migr"
 
 
 def alembic_config(migrations_dir: Path, database_url: str) -> Config:
@@ -40,6 +42,9 @@ def run_env(target_metadata: MetaData | Sequence[MetaData]) -> None:
     def do_run(connection: Connection) -> None:
         context.configure(connection=connection, target_metadata=metadata, compare_type=True)
         with context.begin_transaction():
+            # Replicas may run `migrate` at once (an init container per pod): the second
+            # waits here for the first's commit, then finds nothing left to apply.
+            connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATE_LOCK_KEY})"))
             context.run_migrations()
 
     if context.is_offline_mode():

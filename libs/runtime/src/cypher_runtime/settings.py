@@ -62,6 +62,9 @@ class ServiceSettings(CommonSettings):
     consumer_retry_delay_ms: int = Field(default=2000, ge=10)
     health_check_seconds: float = Field(default=2.0, gt=0)
     shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    # Clients' HTTP/2 connections are closed (gracefully) after this long, so they
+    # reconnect and spread over replicas added since (gRPC pins a connection to a pod).
+    grpc_max_connection_age_seconds: float = Field(default=300.0, gt=0)
 
 
 S = TypeVar("S", bound=BaseSettings)
