@@ -2,8 +2,9 @@
 
 The pricing service runs in-process (real gRPC server, outbox relay, consumers) on a
 fresh migrated PostgreSQL database and a private exchange of the real RabbitMQ. 1,000
-products are seeded (two categories carry a running promotion) and one customer gets a
-tier override. Each call prices 50 random skus for that customer.
+products are seeded (two categories carry a running promotion) and one customer, made
+known by an orders customer.upserted event, gets a tier override. Each call prices 50
+random skus for that customer.
 
 Scenarios (each after a warm-up):
 * cached,   1 client:  price inputs served from the in-process cache (the common case),
@@ -33,14 +34,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
+import aio_pika
+import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from cypher.common.v1 import money_pb2
+from cypher.orders.v1 import events_pb2 as orders_events
 from cypher.pricing.v1 import pricing_pb2 as pb
 from cypher.pricing.v1 import pricing_pb2_grpc
 from cypher_runtime.grpc_client import make_channel
-from cypher_testkit.broker import delete_scope, new_scope
+from cypher_runtime.messaging.broker import declare_exchanges
+from cypher_testkit.broker import BrokerScope, delete_scope, new_scope
 from cypher_testkit.databases import drop_database, migrated_database
+from cypher_testkit.events import publish_event
 from cypher_testkit.infra import amqp_url
 from cypher_testkit.proxy import free_port
 from pricing.main import MIGRATIONS, PricingApp, assemble
@@ -126,7 +132,7 @@ async def run_scenario(
     return Result(name, counts["ok"], counts["errors"], elapsed, latencies)
 
 
-async def seed(target: str) -> list[str]:
+async def seed(target: str, scope: BrokerScope) -> list[str]:
     channel = make_channel(target, default_timeout=30)
     stub = pricing_pb2_grpc.PricingServiceStub(channel)
     rng = random.Random(7)
@@ -159,11 +165,40 @@ async def seed(target: str) -> list[str]:
                 ends_at=end,
             )
         )
-    await stub.SetCustomerTierOverride(
-        pb.SetCustomerTierOverrideRequest(customer_id=CUSTOMER, tier=pb.TIER_2)
-    )
+    await override_when_known(stub, scope)
     await channel.close()
     return skus
+
+
+async def override_when_known(
+    stub: pricing_pb2_grpc.PricingServiceAsyncStub, scope: BrokerScope
+) -> None:
+    """Orders announces the customer (customer.upserted); once pricing consumed it, the
+    customer gets its TIER_2 override."""
+    connection = await aio_pika.connect(scope.amqp_url)
+    try:
+        exchange = await declare_exchanges(await connection.channel(), scope.exchange)
+        await publish_event(
+            exchange,
+            orders_events.CustomerUpserted(customer_id=CUSTOMER, name="Bench", version=1),
+            subject=CUSTOMER,
+            aggregate_type="customer",
+            version=1,
+            source="/cypher/orders",
+        )
+    finally:
+        await connection.close()
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            await stub.SetCustomerTierOverride(
+                pb.SetCustomerTierOverrideRequest(customer_id=CUSTOMER, tier=pb.TIER_2)
+            )
+            return
+        except grpc.aio.AioRpcError as err:
+            if err.code() != grpc.StatusCode.NOT_FOUND or time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.05)
 
 
 def settings(url: str, scope_exchange: str, amqp: str, **extra: object) -> PricingSettings:
@@ -218,7 +253,7 @@ async def main(seconds: float) -> None:
         cached = await start(cached_cfg, scope.queue_prefix)
         apps.append(cached)
         cached_target = f"127.0.0.1:{cached_cfg.grpc_port}"
-        skus = await seed(cached_target)
+        skus = await seed(cached_target, scope)
         # A second service on the same database whose cache entries expire at once.
         uncached_cfg = settings(url, scope.exchange, scope.amqp_url, cache_ttl_seconds=1e-6)
         uncached = await start(uncached_cfg, scope.queue_prefix)

@@ -5,6 +5,7 @@ the login rate limit."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
@@ -67,6 +68,37 @@ async def admin(stack: LocalStack) -> dict[str, str]:
         return await _bearer(client, *_admin(stack))
 
 
+async def _customer(client: httpx.AsyncClient, admin: dict[str, str]) -> str:
+    reply = await client.post(
+        f"{API}/customers",
+        json={
+            "name": "Ion Popescu",
+            "company": "Lumina Design SRL",
+            "email": f"e2e-{uuid.uuid4().hex[:10]}@lumina.ro",
+            "vat_code": "RO14399840",
+            "address": {"line1": "Str. Lalelelor 3", "city": "Iasi", "county": "Iasi"},
+        },
+        headers=admin,
+    )
+    assert reply.status_code == 201, reply.text
+    return str(reply.json()["data"]["id"])
+
+
+async def _set_tier_once_known(
+    client: httpx.AsyncClient, admin: dict[str, str], customer: str, tier: str
+) -> httpx.Response:
+    """Pricing learns a new customer from orders' customer.upserted event, a moment after
+    the customer is created: until then the override is a 404."""
+    deadline = time.monotonic() + 20
+    while True:
+        reply = await client.put(
+            f"{API}/customers/{customer}/tier", json={"tier": tier}, headers=admin
+        )
+        if reply.status_code != 404 or time.monotonic() > deadline:
+            return reply
+        await asyncio.sleep(0.1)
+
+
 def _forge(token: str, **claims: Any) -> str:
     """The same token with changed claims but the original signature (tampering)."""
     header, payload, signature = token.split(".")
@@ -93,10 +125,8 @@ async def test_price_for_tier2_customer_quantity_60_during_a_sku_promotion(
             },
             headers={**admin, "Idempotency-Key": f"create-{sku}"},
         )
-        customer = str(uuid.uuid4())
-        tier = await client.put(
-            f"{API}/customers/{customer}/tier", json={"tier": "TIER_2"}, headers=admin
-        )
+        customer = await _customer(client, admin)
+        tier = await _set_tier_once_known(client, admin, customer, "TIER_2")
         now = datetime.now(UTC)
         promotion = await client.post(
             f"{API}/pricing/promotions",

@@ -70,7 +70,13 @@ class Api:
         )
         customer_id = str(data["id"])
         if tier:
-            await self.ok("PUT", f"/customers/{customer_id}/tier", json={"tier": tier})
+            # Pricing learns the new customer from orders' customer.upserted a moment
+            # later; until then a tier override is a 404.
+            async def put_tier() -> httpx.Response:
+                return await self.client.put(f"/customers/{customer_id}/tier", json={"tier": tier})
+
+            reply = await eventually(put_tier, lambda r: r.status_code != 404, timeout=20)
+            assert reply.status_code == 200, reply.text
         return customer_id
 
 

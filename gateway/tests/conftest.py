@@ -14,14 +14,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aio_pika
 import httpx
 import pytest
 import pytest_asyncio
 from fastapi import FastAPI
 
+from cypher.orders.v1 import events_pb2 as orders_events
 from cypher_runtime.clock import FixedClock
-from cypher_testkit.broker import new_scope
+from cypher_runtime.messaging.broker import declare_exchanges
+from cypher_testkit.broker import BrokerScope, new_scope
 from cypher_testkit.databases import drop_database, migrated_database
+from cypher_testkit.events import publish_event
 from cypher_testkit.infra import amqp_url
 from cypher_testkit.proxy import free_port
 from gateway.app import create_app
@@ -40,6 +44,26 @@ PASSWORD = "user-password-123"
 @dataclass
 class PricingService:
     addr: str
+    scope: BrokerScope
+
+    async def known_customer(self) -> str:
+        """A new customer id that pricing learns of as from orders (customer.upserted);
+        only a known customer may get a tier override."""
+        customer_id = str(uuid.uuid4())
+        connection = await aio_pika.connect(self.scope.amqp_url)
+        try:
+            exchange = await declare_exchanges(await connection.channel(), self.scope.exchange)
+            await publish_event(
+                exchange,
+                orders_events.CustomerUpserted(customer_id=customer_id, name="Ion", version=1),
+                subject=customer_id,
+                aggregate_type="customer",
+                version=1,
+                source="/cypher/orders",
+            )
+        finally:
+            await connection.close()
+        return customer_id
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -60,7 +84,7 @@ async def pricing_service() -> AsyncIterator[PricingService]:
     )
     await runtime.start()
     try:
-        yield PricingService(addr=f"127.0.0.1:{grpc_port}")
+        yield PricingService(addr=f"127.0.0.1:{grpc_port}", scope=scope)
     finally:
         await runtime.stop()
         await drop_database(url)

@@ -12,14 +12,16 @@ from decimal import Decimal
 from typing import Any
 
 import grpc
+import httpx
 import pytest
 
 from cypher.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from cypher_runtime.clock import FixedClock
+from cypher_testkit.polling import eventually
 from cypher_testkit.proxy import free_port
 from gateway.settings import GatewaySettings
 
-from ..conftest import Gateway, start_gateway
+from ..conftest import Gateway, PricingService, start_gateway
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -165,11 +167,23 @@ async def test_unknown_sku_is_404_everywhere(gateway: Gateway) -> None:
     assert product.json()["success"] is False
 
 
-async def _tier2_customer(gw: Gateway, headers: dict[str, str]) -> str:
-    customer = str(uuid.uuid4())
-    reply = await gw.client.put(
-        f"/api/v1/customers/{customer}/tier", json={"tier": "TIER_2"}, headers=headers
-    )
+async def set_tier(
+    gw: Gateway, headers: dict[str, str], customer: str, tier: str | None
+) -> httpx.Response:
+    """PUT the tier once pricing has consumed the customer's customer.upserted (a 404
+    until then: a tier override needs a customer pricing knows)."""
+
+    async def put() -> httpx.Response:
+        return await gw.client.put(
+            f"/api/v1/customers/{customer}/tier", json={"tier": tier}, headers=headers
+        )
+
+    return await eventually(put, lambda r: r.status_code != 404, what="customer known")
+
+
+async def _tier2_customer(gw: Gateway, pricing: PricingService, headers: dict[str, str]) -> str:
+    customer = await pricing.known_customer()
+    reply = await set_tier(gw, headers, customer, "TIER_2")
     assert reply.status_code == 200, reply.text
     assert reply.json()["data"]["tier"] == "TIER_2"
     assert reply.json()["data"]["overridden"] is True
@@ -177,11 +191,11 @@ async def _tier2_customer(gw: Gateway, headers: dict[str, str]) -> str:
 
 
 async def test_price_for_tier2_customer_quantity_60_during_a_sku_promotion(
-    gateway: Gateway,
+    gateway: Gateway, pricing_service: PricingService
 ) -> None:
     admin = await gateway.admin()
     product = await create_product(gateway, admin)
-    customer = await _tier2_customer(gateway, admin)
+    customer = await _tier2_customer(gateway, pricing_service, admin)
     now = gateway.clock.now()
     promo = await gateway.client.post(
         "/api/v1/pricing/promotions",
@@ -222,13 +236,14 @@ async def test_price_for_tier2_customer_quantity_60_during_a_sku_promotion(
     assert line["promotion_id"] == promo.json()["data"]["id"]
 
 
-async def test_margin_floor_bites_and_says_so(gateway: Gateway) -> None:
+async def test_margin_floor_bites_and_says_so(
+    gateway: Gateway, pricing_service: PricingService
+) -> None:
     admin = await gateway.admin()
     product = await create_product(gateway, admin, margin_pct="10")
-    customer = str(uuid.uuid4())
-    await gateway.client.put(
-        f"/api/v1/customers/{customer}/tier", json={"tier": "TIER_3"}, headers=admin
-    )
+    customer = await pricing_service.known_customer()
+    tier = await set_tier(gateway, admin, customer, "TIER_3")
+    assert tier.status_code == 200, tier.text
     now = gateway.clock.now()
     await gateway.client.post(
         "/api/v1/pricing/promotions",
@@ -285,9 +300,11 @@ async def test_quote_with_an_unknown_sku_is_404(gateway: Gateway) -> None:
     assert reply.status_code == 404
 
 
-async def test_tiers_and_tier_override_clearing(gateway: Gateway) -> None:
+async def test_tiers_and_tier_override_clearing(
+    gateway: Gateway, pricing_service: PricingService
+) -> None:
     admin = await gateway.admin()
-    customer = await _tier2_customer(gateway, admin)
+    customer = await _tier2_customer(gateway, pricing_service, admin)
 
     tiers = await gateway.client.get("/api/v1/pricing/tiers", headers=admin)
     cleared = await gateway.client.put(
@@ -378,11 +395,11 @@ async def test_sales_reads_prices_but_cannot_change_products(gateway: Gateway) -
 
 
 async def test_product_aggregate_degrades_optional_parts_to_null_with_reasons(
-    gateway: Gateway,
+    gateway: Gateway, pricing_service: PricingService
 ) -> None:
     admin = await gateway.admin()
     product = await create_product(gateway, admin)
-    customer = await _tier2_customer(gateway, admin)
+    customer = await _tier2_customer(gateway, pricing_service, admin)
 
     reply = await gateway.client.get(
         f"/api/v1/products/{product['sku']}?customer_id={customer}&quantity=10", headers=admin

@@ -50,6 +50,19 @@ class EventHandlers:
             on(orders_events.OrderCancelled, self.order_cancelled, versioned=True),
         ]
 
+    def customer_subscriptions(self) -> list[Subscription]:
+        # Versioned per customer; the known-customers row also keeps the newest version.
+        return [on(orders_events.CustomerUpserted, self.customer_upserted, versioned=True)]
+
+    async def customer_upserted(
+        self, uow: UnitOfWork, msg: orders_events.CustomerUpserted, event: ReceivedEvent
+    ) -> None:
+        if not msg.customer_id:
+            log.warning("customer.upserted without customer", extra={"event_id": event.id})
+            return
+        customer = wire.known_customer(msg)
+        await self.svc.customers.customer_upserted(uow, customer.customer_id, customer.version)
+
     async def supplier_price_changed(
         self,
         uow: UnitOfWork,

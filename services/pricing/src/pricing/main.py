@@ -47,6 +47,9 @@ def assemble(
     runtime.add_consumer(
         "customer-spend", handlers.order_subscriptions(), after_commit=handlers.after_commit
     )
+    runtime.add_consumer(
+        "customers", handlers.customer_subscriptions(), after_commit=handlers.after_commit
+    )
     runtime.add_job("promotion-boundaries", jobs.promotion_boundaries(service))
     runtime.add_job("tier-sweep", jobs.tier_sweep(service))
     runtime.add_job("cache-invalidation", lambda: listen_for_invalidations(runtime.broker, cache))

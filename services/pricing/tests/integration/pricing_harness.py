@@ -3,6 +3,7 @@ gRPC stub, a settable clock, a tap on the events it publishes and a way to send 
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from google.protobuf.message import Message
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from cypher.common.v1 import money_pb2
+from cypher.orders.v1 import events_pb2 as orders_events
 from cypher.pricing.v1 import pricing_pb2, pricing_pb2_grpc
 from cypher_runtime.clock import FixedClock
 from cypher_runtime.grpc_client import make_channel
@@ -177,6 +179,31 @@ async def create(
         )
     )
     return response.product
+
+
+async def known_customer(
+    pricing: Running, customer_id: str | None = None, *, version: int = 1
+) -> str:
+    """A customer pricing knows: orders' customer.upserted, published on the broker and
+    consumed (only a known customer may get a tier override)."""
+    customer_id = customer_id or str(uuid.uuid4())
+    event_id = await pricing.publish(
+        orders_events.CustomerUpserted(
+            customer_id=customer_id,
+            name="Ion Popescu",
+            email="ion@lumina.ro",
+            company="Lumina SRL",
+            vat_code="RO14399840",
+            version=version,
+            occurred_at=ts(pricing.clock.now()),
+        ),
+        subject=customer_id,
+        aggregate_type="customer",
+        version=version,
+        source="/cypher/orders",
+    )
+    await pricing.processed(event_id)
+    return customer_id
 
 
 async def rpc_error(call: object) -> RemoteError:

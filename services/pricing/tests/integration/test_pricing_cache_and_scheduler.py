@@ -9,7 +9,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 
 from cypher.pricing.v1 import events_pb2, pricing_pb2
 from cypher_runtime.db import UnitOfWork
@@ -23,6 +23,7 @@ from services.pricing.tests.integration.pricing_harness import (
     DatabaseFactory,
     Running,
     create,
+    known_customer,
     money,
     running_service,
     ts,
@@ -219,6 +220,7 @@ async def test_two_replicas_announce_each_boundary_once(
         await create(pricing, sku, category="spots")
     now = pricing.clock.now()
     starts = now + timedelta(minutes=5)
+    engine = pricing.app.runtime.db.engine
     async with running_service(
         database_factory,
         broker_scope,
@@ -236,22 +238,37 @@ async def test_two_replicas_announce_each_boundary_once(
         )
         pricing.clock.set(starts)  # both schedulers see it due
 
-        await pricing.events.wait_for(
-            PRICE_UPDATED, lambda m: m.reason == pb.PRICE_CHANGE_REASON_PROMOTION, count=3
+        async def start_announced() -> bool:
+            async with engine.connect() as conn:
+                q = text(
+                    "SELECT count(*) FROM promotion_boundaries "
+                    "WHERE kind = 'START' AND emitted_at IS NOT NULL"
+                )
+                return int((await conn.execute(q)).scalar_one()) == 1
+
+        await eventually(start_announced, what="start boundary announced")
+        # Fence: this lock waits for every transaction still holding a lock on the
+        # boundaries (a second scheduler that also claimed the boundary, if they could
+        # both claim it) to end, so every announcement ever made is in the outbox now.
+        async with engine.begin() as conn:
+            await conn.execute(text("LOCK TABLE promotion_boundaries IN ACCESS EXCLUSIVE MODE"))
+
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            select(outbox.c.payload).where(outbox.c.event_type == PRICE_UPDATED)
         )
-
-        async def unpublished() -> int:
-            async with pricing.app.runtime.db.engine.connect() as conn:
-                q = select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
-                return int((await conn.execute(q)).scalar_one())
-
-        await eventually(unpublished, lambda n: n == 0, what="outbox drained")
-
+        stored = [events_pb2.PriceUpdated.FromString(r.payload) for r in rows]
+    in_outbox = [m.sku for m in stored if m.reason == pb.PRICE_CHANGE_REASON_PROMOTION]
+    # On the broker too: a sentinel written after the fence is published after them.
+    await create(pricing, "SENTINEL", category="other")
+    await pricing.events.wait_for(PRICE_UPDATED, lambda m: m.sku == "SENTINEL")
     announced = [
         e.message.sku  # type: ignore[attr-defined]
         for e in pricing.events.of_type(PRICE_UPDATED)
         if e.message.reason == pb.PRICE_CHANGE_REASON_PROMOTION  # type: ignore[attr-defined]
     ]
+
+    assert sorted(in_outbox) == ["S1", "S2", "S3"]
     assert sorted(announced) == ["S1", "S2", "S3"]
 
 
@@ -270,7 +287,7 @@ async def test_quote_of_50_lines_costs_one_database_statement(pricing: Running) 
             ends_at=ts(now + timedelta(days=1)),
         )
     )
-    customer = "8f14e45f-ceea-467f-a0e6-000000000001"
+    customer = await known_customer(pricing, "8f14e45f-ceea-467f-a0e6-000000000001")
     await pricing.stub.SetCustomerTierOverride(
         pb.SetCustomerTierOverrideRequest(customer_id=customer, tier=pb.TIER_1)
     )

@@ -7,14 +7,22 @@ from datetime import timedelta
 from typing import Any
 
 from prometheus_client import REGISTRY
+from sqlalchemy import select
 
 from cypher.common.v1 import money_pb2
 from cypher.orders.v1 import events_pb2 as orders_events
 from cypher.pricing.v1 import events_pb2, pricing_pb2
 from cypher.suppliers.v1 import events_pb2 as suppliers_events
 from cypher_runtime.messaging.envelope import event_type_of
+from cypher_runtime.messaging.outbox_store import outbox
 from cypher_testkit.polling import eventually
-from services.pricing.tests.integration.pricing_harness import Running, create, money, ts
+from services.pricing.tests.integration.pricing_harness import (
+    Running,
+    create,
+    known_customer,
+    money,
+    ts,
+)
 
 pb = pricing_pb2
 
@@ -24,6 +32,7 @@ ORDER_CANCELLED = event_type_of(orders_events.OrderCancelled)
 PRICE_UPDATED = event_type_of(events_pb2.PriceUpdated)
 PRODUCT_UPSERTED = event_type_of(events_pb2.ProductUpserted)
 TIER_CHANGED = event_type_of(events_pb2.CustomerTierChanged)
+CUSTOMER_UPSERTED = event_type_of(orders_events.CustomerUpserted)
 
 
 def consumed(pricing: Running, event_type: str, outcome: str) -> float:
@@ -216,6 +225,15 @@ async def publish_order(pricing: Running, msg: Any, *, event_id: str | None = No
     )
 
 
+async def outbox_rows(pricing: Running, event_type: str) -> list[str]:
+    """Aggregate ids of the events of a type written to the outbox so far."""
+    async with pricing.app.runtime.db.engine.connect() as conn:
+        rows = await conn.execute(
+            select(outbox.c.aggregate_id).where(outbox.c.event_type == event_type)
+        )
+        return [r.aggregate_id for r in rows]
+
+
 async def tier_of(pricing: Running, customer: str) -> pb.CustomerTier:
     return (
         await pricing.stub.GetCustomerTier(pb.GetCustomerTierRequest(customer_id=customer))
@@ -283,10 +301,20 @@ async def test_cancel_arriving_before_its_confirm_still_ends_cancelled(pricing: 
     await pricing.publish(late, subject=order, aggregate_type="order", version=None)
     await publish_order(pricing, confirmed(other, customer, "10", at=now))
     await wait_consumed(pricing, ORDER_CONFIRMED, "applied", 2)
+    # Every effect of those events is committed (the consumer counts after its commit):
+    # a tier change would be in the outbox now. And on the broker, a sentinel change
+    # written after them arrives after anything they announced.
+    in_outbox = await outbox_rows(pricing, TIER_CHANGED)
+    sentinel = await known_customer(pricing)
+    await pricing.stub.SetCustomerTierOverride(
+        pb.SetCustomerTierOverrideRequest(customer_id=sentinel, tier=pb.TIER_1)
+    )
+    await pricing.events.wait_for(TIER_CHANGED, lambda m: m.customer_id == sentinel)
 
     tier = await tier_of(pricing, customer)
     assert (tier.tier, tier.monthly_spend.amount) == (pb.TIER_STANDARD, "10.00")
-    assert pricing.events.of_type(TIER_CHANGED) == []
+    assert in_outbox == []
+    assert [e.message.customer_id for e in pricing.events.of_type(TIER_CHANGED)] == [sentinel]  # type: ignore[attr-defined]
 
 
 async def test_spend_ages_out_of_the_window_and_the_sweep_lowers_the_tier(
@@ -330,7 +358,7 @@ async def test_tier_changes_reprice_a_cached_customer(pricing: Running) -> None:
 
 
 async def test_override_publishes_tier_changed(pricing: Running) -> None:
-    customer = str(uuid.uuid4())
+    customer = await known_customer(pricing)
 
     await pricing.stub.SetCustomerTierOverride(
         pb.SetCustomerTierOverrideRequest(customer_id=customer, tier=pb.TIER_3, reason="VIP")

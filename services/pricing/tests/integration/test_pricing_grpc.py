@@ -10,7 +10,14 @@ import grpc
 
 from cypher.common.v1 import pagination_pb2
 from cypher.pricing.v1 import pricing_pb2
-from services.pricing.tests.integration.pricing_harness import Running, create, money, rpc_error, ts
+from services.pricing.tests.integration.pricing_harness import (
+    Running,
+    create,
+    known_customer,
+    money,
+    rpc_error,
+    ts,
+)
 
 pb = pricing_pb2
 
@@ -418,7 +425,7 @@ async def test_invalid_promotions(pricing: Running) -> None:
 
 async def test_customer_tier_override_and_tier_rules(pricing: Running) -> None:
     await create(pricing)
-    customer = str(uuid.uuid4())
+    customer = await known_customer(pricing)
 
     unseen = (
         await pricing.stub.GetCustomerTier(pb.GetCustomerTierRequest(customer_id=customer))

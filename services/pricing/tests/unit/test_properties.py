@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from fractions import Fraction
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pricing.domain.defaults import default_rules
-from pricing.domain.money import fraction
 from pricing.domain.product import Product
 from pricing.domain.promotion import Promotion
 from pricing.domain.quote import price_line, quote
@@ -26,6 +27,44 @@ promo_pcts = st.one_of(st.none(), st.decimals(min_value="0.01", max_value="99.99
 tiers = st.sampled_from(list(Tier))
 quantities = st.integers(min_value=1, max_value=1_000_000)
 vat_categories = st.sampled_from(list(VatCategory))
+
+
+# The oracle: BUSINESS_RULES.md's numbers and formula, in exact rational arithmetic with
+# the rounding written out on integers — nothing taken from the code under test.
+TIER_PCT = {Tier.STANDARD: 0, Tier.TIER_1: 5, Tier.TIER_2: 10, Tier.TIER_3: 15}
+VOLUME_PCT = ((100, 8), (50, 5), (10, 2))
+
+
+def volume_pct(quantity: int) -> int:
+    return next((pct for least, pct in VOLUME_PCT if quantity >= least), 0)
+
+
+def _cents(value: Fraction) -> Decimal:
+    return Decimal(int(value)) / 100  # value is a whole number of cents here
+
+
+def oracle_unit_net(
+    cost: Decimal,
+    margin: Decimal,
+    tier_pct: int,
+    volume: int,
+    promo: Decimal,
+    floor: Decimal,
+) -> tuple[Decimal, bool]:
+    """(unit net, whether the margin floor was applied): the formula rounded half-up to
+    the cent once; below cost × (1 + floor), the floor rounded up to the cent instead."""
+    raw = (
+        Fraction(cost)
+        * (1 + Fraction(margin) / 100)
+        * (1 - Fraction(tier_pct, 100))
+        * (1 - Fraction(volume, 100))
+        * (1 - Fraction(promo) / 100)
+    )
+    half_up = Fraction(math.floor(raw * 100 + Fraction(1, 2)))
+    lowest = Fraction(cost) * (1 + Fraction(floor) / 100)
+    if half_up / 100 < lowest:
+        return _cents(Fraction(math.ceil(lowest * 100))), True
+    return _cents(half_up), False
 
 
 def make_product(sku: str, cost: Decimal, margin: Decimal, vat: VatCategory) -> Product:
@@ -49,6 +88,10 @@ def make_promo(pct: Decimal | None) -> Promotion | None:
 
 @settings(max_examples=300, deadline=None)
 @given(costs, margins, floors, promo_pcts, tiers, quantities)
+# 0.95 × 1.10 = 1.045 exactly: half-up gives 1.05 (half-even would give 1.04).
+@example(Decimal("0.95"), Decimal(10), Decimal(0), None, Tier.STANDARD, 1)
+# 33.33 × 0.90 = 29.997, under a 5 % floor of 34.9965: the floor, rounded up to 35.00.
+@example(Decimal("33.33"), Decimal(0), Decimal(5), Decimal(10), Tier.STANDARD, 1)
 def test_unit_net_is_never_below_the_margin_floor(
     cost: Decimal,
     margin: Decimal,
@@ -67,8 +110,11 @@ def test_unit_net_is_never_below_the_margin_floor(
         floor_pct=floor,
     )
 
-    assert line.unit_net >= cost * (1 + fraction(floor))
-    assert line.unit_net == line.unit_net.quantize(Decimal("0.01"))
+    expected, floor_applied = oracle_unit_net(
+        cost, margin, TIER_PCT[tier], volume_pct(qty), promo or Decimal(0), floor
+    )
+    assert line.unit_net >= Fraction(cost) * (1 + Fraction(floor) / 100)
+    assert (line.unit_net, line.margin_floor_applied) == (expected, floor_applied)
 
 
 @settings(max_examples=300, deadline=None)

@@ -1,5 +1,5 @@
-"""The customer tier aggregate's rows: each customer's tier (computed and overridden)
-and the orders whose net totals make up its rolling spend."""
+"""The customer tier aggregate's rows: each customer's tier (computed and overridden),
+the orders whose net totals make up its rolling spend, and which customers exist."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from pricing.db.tables import CustomerOrderRow, CustomerTierRow
+from pricing.db.tables import CustomerOrderRow, CustomerTierRow, KnownCustomerRow
 from pricing.domain.customer import CustomerTier
 from pricing.domain.rules import Tier
 
@@ -147,3 +147,27 @@ class Customers:
             .with_for_update(skip_locked=True)
         )
         return [_tier_from_row(r) for r in (await self.session.execute(stmt)).scalars()]
+
+
+class KnownCustomers:
+    """The customers orders announced (customer.upserted) or placed orders for."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def exists(self, customer_id: str) -> bool:
+        return await self.session.get(KnownCustomerRow, customer_id) is not None
+
+    async def learn(self, customer_id: str, *, version: int, now: datetime) -> None:
+        """Record the customer at `version`; an older or equal version changes nothing, so
+        events applied out of order keep the newest."""
+        stmt = insert(KnownCustomerRow).values(
+            customer_id=customer_id, version=version, updated_at=now
+        )
+        await self.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["customer_id"],
+                set_={"version": stmt.excluded.version, "updated_at": stmt.excluded.updated_at},
+                where=col(KnownCustomerRow.version) < stmt.excluded.version,
+            )
+        )

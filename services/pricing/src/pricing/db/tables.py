@@ -134,3 +134,14 @@ class CustomerOrderRow(SQLModel, table=True):
     confirmed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     cancelled: bool = False
     updated_at: datetime = Field(sa_column=_ts())
+
+
+class KnownCustomerRow(SQLModel, table=True):
+    """A customer orders told pricing about; `version` is the customer's aggregate version
+    (0 when it was learned from an order event, which carries none)."""
+
+    __tablename__ = "known_customers"
+
+    customer_id: str = Field(primary_key=True, max_length=64)
+    version: int = Field(sa_column=Column(BigInteger, nullable=False))
+    updated_at: datetime = Field(sa_column=_ts())

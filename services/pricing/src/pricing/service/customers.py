@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from cypher_runtime.db import UnitOfWork, session_scope
 from pricing import events
-from pricing.db.customers import Customers
+from pricing.db.customers import Customers, KnownCustomers
 from pricing.domain.customer import (
     CustomerTier,
     tier_change,
@@ -86,6 +86,11 @@ class CustomerService:
         if change is not None:
             uow.publish(*events.published(change))
 
+    async def customer_upserted(self, uow: UnitOfWork, customer_id: str, version: int) -> None:
+        await KnownCustomers(uow.session).learn(
+            customer_id, version=version, now=self.book.clock.now()
+        )
+
     async def order_confirmed(
         self,
         uow: UnitOfWork,
@@ -96,6 +101,8 @@ class CustomerService:
         currency: str,
         confirmed_at: datetime,
     ) -> None:
+        # An order's customer exists, whether or not its customer.upserted came first.
+        await KnownCustomers(uow.session).learn(customer_id, version=0, now=self.book.clock.now())
         await Customers(uow.session).order_confirmed(
             order_id=order_id,
             customer_id=customer_id,
@@ -115,6 +122,7 @@ class CustomerService:
         net_total: Decimal,
         currency: str,
     ) -> None:
+        await KnownCustomers(uow.session).learn(customer_id, version=0, now=self.book.clock.now())
         await Customers(uow.session).order_cancelled(
             order_id=order_id,
             customer_id=customer_id,

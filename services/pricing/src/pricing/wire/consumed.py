@@ -91,3 +91,13 @@ def cancelled_spend(msg: orders_events.OrderCancelled) -> OrderSpend:
         currency=msg.net_total.currency,
         confirmed_at=None,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class KnownCustomer:
+    customer_id: str
+    version: int
+
+
+def known_customer(msg: orders_events.CustomerUpserted) -> KnownCustomer:
+    return KnownCustomer(canonical_customer(msg.customer_id), msg.version)
