@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from cypher_runtime.db import UnitOfWork
 from suppliers.db.tables import price_alerts as a
@@ -82,9 +83,11 @@ class SupplierProducts:
         found: dict[str, SupplierProduct] = {}
         for i in range(0, len(supplier_skus), LOOKUP_CHUNK):
             chunk = list(supplier_skus[i : i + LOOKUP_CHUNK])
+            # One array parameter rather than an IN list of thousands of binds.
+            codes = sa.bindparam("codes", chunk, type_=ARRAY(sa.String()))
             rows = await self.session.execute(
                 sa.select(t)
-                .where(t.c.supplier_id == supplier_id, t.c.supplier_sku.in_(chunk))
+                .where(t.c.supplier_id == supplier_id, t.c.supplier_sku == sa.any_(codes))
                 .order_by(t.c.supplier_sku)
                 .with_for_update()
             )
