@@ -3,6 +3,7 @@ with alerts and events, conditional requests, a sixth supplier added as data."""
 
 from __future__ import annotations
 
+from datetime import UTC, timedelta
 from decimal import Decimal
 
 import grpc
@@ -103,10 +104,14 @@ async def test_an_unchanged_feed_answers_not_modified(service: Running) -> None:
     log = await service.site("GET", "/_fake/requests?supplier=fsl")
     assert [r["status"] for r in log] == [200, 304]
     await service.site("PUT", "/_fake/fsl/items/FSL.00002", {"stock": 0})
+    service.clock.advance(timedelta(hours=4))
     third = await service.sync(fsl.id)
     assert (third.items_seen, third.items_changed) == (42, 0)  # stock only: no price change
     (item,) = await service.products(fsl.id, search="FSL.00002")
     assert not item.in_stock
+    (other,) = await service.products(fsl.id, search="FSL.00003")
+    assert other.version == 1  # unchanged: not rewritten, but seen again
+    assert other.last_seen_at.ToDatetime(tzinfo=UTC) == service.clock.now()
 
 
 async def test_a_sixth_supplier_is_added_through_the_api_alone(service: Running) -> None:

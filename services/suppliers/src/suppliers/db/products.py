@@ -127,6 +127,16 @@ class SupplierProducts:
         )
         await self.session.execute(stmt, rows)
 
+    async def seen(self, supplier_id: str, supplier_skus: Sequence[str], at: datetime) -> None:
+        """Items listed again unchanged: only when they were last seen moves."""
+        if supplier_skus:
+            codes = sa.bindparam("codes", list(supplier_skus), type_=ARRAY(sa.String()))
+            await self.session.execute(
+                sa.update(t)
+                .where(t.c.supplier_id == supplier_id, t.c.supplier_sku == sa.any_(codes))
+                .values(last_seen_at=at)
+            )
+
     async def record_history(self, points: Sequence[HistoryPoint]) -> None:
         if points:
             await self.session.execute(

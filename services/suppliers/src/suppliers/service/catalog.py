@@ -39,6 +39,7 @@ class CatalogUseCases:
         changed: list[SupplierProduct] = []
         history: list[HistoryPoint] = []
         alerts: list[PriceAlert] = []
+        unchanged: list[str] = []
         for item in items:
             run.items_seen += 1
             before = known.get(item.supplier_sku)
@@ -53,6 +54,7 @@ class CatalogUseCases:
             if product.sku is None:
                 run.items_unmapped += 1
             if product.version == before.version:
+                unchanged.append(product.supplier_sku)
                 continue
             changed.append(product)
             if change is None:
@@ -83,6 +85,7 @@ class CatalogUseCases:
             )
         await repo.add_many(added)
         await repo.save_many(changed)
+        await repo.seen(supplier.id, unchanged, now)
         await repo.record_history(history)
         await PriceAlerts(uow).add_many(alerts)
 
