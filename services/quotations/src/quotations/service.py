@@ -112,7 +112,10 @@ class QuotationsService:
         clock: Clock,
         policy: Policy,
         render: Renderer,
+        repository: Callable[[UnitOfWork], Quotations] = Quotations,
     ) -> None:
+        # The repository over a unit of work; unit tests give an in-memory one.
+        self.repository = repository
         self.pricing = pricing
         self.orders = orders
         self.clock = clock
@@ -156,7 +159,7 @@ class QuotationsService:
         # across them (a replay pays for them; replays are rare).
         customer = await self.orders.get_customer(cmd.customer_id)
         lines, pricing_date = await self._price(cmd.customer_id, merged, cmd.pricing_date)
-        repo = Quotations(uow)
+        repo = self.repository(uow)
         now = self.clock.now()
         await repo.lock_numbering(now.year)
         # Under the year's lock every earlier creation is committed or gone: a replay
@@ -222,7 +225,7 @@ class QuotationsService:
 
     # -- reading ----------------------------------------------------------------------------
     async def get(self, uow: UnitOfWork, quotation_id: uuid.UUID) -> Quotation:
-        quotation = await Quotations(uow).get(quotation_id)
+        quotation = await self.repository(uow).get(quotation_id)
         if quotation is None:
             raise QuotationNotFound(str(quotation_id))
         return quotation
@@ -235,7 +238,7 @@ class QuotationsService:
 
     async def document(self, uow: UnitOfWork, quotation_id: uuid.UUID) -> tuple[str, bytes]:
         """The PDF as sent; a DRAFT (never sent) is rendered now, marked as a draft."""
-        repo = Quotations(uow)
+        repo = self.repository(uow)
         stored = await repo.document(quotation_id)
         if stored is not None:
             return stored
@@ -247,7 +250,7 @@ class QuotationsService:
         check_notes(cmd.notes)
         check_email(cmd.recipient_email)
         merged = merged_lines(cmd.lines) if cmd.lines is not None else None
-        repo = Quotations(uow)
+        repo = self.repository(uow)
         current = await self.get(uow, cmd.quotation_id)
         # Refuse before pricing anything (nothing changes on a refused request).
         if current.status is not Status.DRAFT:
@@ -285,7 +288,7 @@ class QuotationsService:
         """DRAFT → SENT; the PDF is rendered, kept as sent, and carried by the event."""
         check_email(recipient_email)
         check_notes(message, "message")
-        repo = Quotations(uow)
+        repo = self.repository(uow)
         quotation = await self._locked(repo, quotation_id)
         loaded = quotation.version
         now = self.clock.now()
@@ -303,7 +306,7 @@ class QuotationsService:
         return quotation
 
     async def accept(self, uow: UnitOfWork, quotation_id: uuid.UUID) -> Quotation:
-        repo = Quotations(uow)
+        repo = self.repository(uow)
         quotation = await self._locked(repo, quotation_id)
         loaded = quotation.version
         quotation.accept(self.clock.now())
@@ -313,7 +316,7 @@ class QuotationsService:
 
     async def reject(self, uow: UnitOfWork, quotation_id: uuid.UUID, reason: str) -> Quotation:
         check_notes(reason, "reason")
-        repo = Quotations(uow)
+        repo = self.repository(uow)
         quotation = await self._locked(repo, quotation_id)
         loaded = quotation.version
         quotation.reject(self.clock.now(), reason)
@@ -325,7 +328,7 @@ class QuotationsService:
         self, uow: UnitOfWork, quotation_id: uuid.UUID, order: PlacedOrder
     ) -> Quotation:
         """Mark an accepted quotation CONVERTED with its order (idempotent)."""
-        repo = Quotations(uow)
+        repo = self.repository(uow)
         quotation = await self._locked(repo, quotation_id)
         loaded = quotation.version
         if quotation.mark_converted(order.id, order.number, self.clock.now()):
@@ -336,7 +339,7 @@ class QuotationsService:
     async def expire_due(self, uow: UnitOfWork, limit: int) -> int:
         """Expire SENT quotations past their validity; rows held by another replica are
         skipped (SKIP LOCKED) and done by it."""
-        repo = Quotations(uow)
+        repo = self.repository(uow)
         now = self.clock.now()
         expired = 0
         for quotation in await repo.claim_expired(now, limit):
@@ -349,7 +352,7 @@ class QuotationsService:
 
     async def remind_due(self, uow: UnitOfWork, limit: int) -> int:
         """Announce the reminders that fell due (each once: recorded with the event)."""
-        repo = Quotations(uow)
+        repo = self.repository(uow)
         now = self.clock.now()
         reminded = 0
         for quotation in await repo.claim_reminders(now, limit):
