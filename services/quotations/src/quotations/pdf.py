@@ -289,19 +289,26 @@ def render_quotation(q: Quotation, company: Company, terms: str) -> bytes:
         creator="CYPHER quotations",
     )
     story: list[Flowable] = [*_header(q, company, s), _lines_table(q, s), Spacer(1, 4 * mm)]
-    closing: list[Flowable] = [_totals(q, s), Spacer(1, 6 * mm)]
+    # The totals stay on one page; each heading stays with its text.
+    story += [KeepTogether([_totals(q, s)]), Spacer(1, 6 * mm)]
     if q.notes:
-        closing += [_p("OBSERVAȚII", s.label), _p(_t(q.notes), s.body), Spacer(1, 4 * mm)]
-    closing += [
-        _p("TERMENI ȘI CONDIȚII", s.label),
-        _p(_t(terms), s.small),
-        _p(
-            f"Prețuri calculate la data de {_t(q.pricing_date)}; cota TVA în vigoare la acea"
-            " dată. Prețurile sunt blocate pe durata valabilității ofertei.",
-            s.small,
-        ),
-    ]
-    story.append(KeepTogether(closing))
+        story += [
+            KeepTogether([_p("OBSERVAȚII", s.label), _p(_t(q.notes), s.body)]),
+            Spacer(1, 4 * mm),
+        ]
+    story.append(
+        KeepTogether(
+            [
+                _p("TERMENI ȘI CONDIȚII", s.label),
+                _p(_t(terms), s.small),
+                _p(
+                    f"Prețuri calculate la data de {_t(q.pricing_date)}; cota TVA în vigoare"
+                    " la acea dată. Prețurile sunt blocate pe durata valabilității ofertei.",
+                    s.small,
+                ),
+            ]
+        )
+    )
     footer = _footer(company, q)
     doc.build(story, onFirstPage=footer, onLaterPages=footer)  # type: ignore[arg-type]
     return buffer.getvalue()

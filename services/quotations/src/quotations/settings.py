@@ -47,7 +47,7 @@ class QuotationsSettings(ServiceSettings):
     company_address: str = "Str. Fabricii 12, 400632 Cluj-Napoca, jud. Cluj, România"
     company_bank: str = "Banca Transilvania"
     company_iban: str = "RO49BTRL01301202925689XX"
-    company_email: str = "oferte@lumina-si-tara.ro"
+    company_email: str = "oferte@cypher-iluminat.ro"
     company_phone: str = "+40 264 000 000"
     quotation_terms: str = (
         "Prețurile sunt exprimate în RON și includ discounturile indicate. "
