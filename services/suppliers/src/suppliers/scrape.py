@@ -113,7 +113,14 @@ class Scraper:
                 continue
             if started and run is not None:
                 claimed.append(run)
-        return list(await asyncio.gather(*(self.scrape(run) for run in claimed)))
+        # return_exceptions: a run whose bookkeeping failed must not hide the others'.
+        results = await asyncio.gather(
+            *(self.scrape(run) for run in claimed), return_exceptions=True
+        )
+        for run, result in zip(claimed, results, strict=True):
+            if isinstance(result, BaseException):
+                log.error("scheduled scrape failed", extra={"sync_run_id": run.id}, exc_info=result)
+        return [r for r in results if isinstance(r, SyncRun)]
 
     async def _claim_slot(self, supplier: Supplier, slot: datetime) -> tuple[SyncRun | None, bool]:
         return await in_transaction(
