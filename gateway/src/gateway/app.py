@@ -14,21 +14,23 @@ from starlette.middleware.cors import CORSMiddleware
 
 from cypher_runtime.clock import Clock, SystemClock
 from cypher_runtime.db import Database
-from cypher_runtime.messaging.broker import Broker
 from cypher_runtime.settings import Environment
 from gateway import identity
 from gateway.audit import AuditMiddleware
 from gateway.errors import install_error_handlers
 from gateway.middleware import (
+    API_PREFIX,
     RequestContextMiddleware,
     RouteSpanName,
     SecurityHeadersMiddleware,
     span_details,
 )
+from gateway.openapi import install_openapi
 from gateway.ratelimit import RateLimiter, RateLimitMiddleware
 from gateway.routes import (
     auth,
     customers,
+    fulfilment,
     inventory,
     operations,
     orders,
@@ -45,8 +47,6 @@ from gateway.upstreams import Upstreams
 
 log = logging.getLogger(__name__)
 
-API_PREFIX = "/api/v1"
-
 # The routers of the public API, mounted under /api/v1. Adding an area = one line here
 # (and its permissions in gateway/rbac.py).
 API_ROUTERS: list[APIRouter] = [
@@ -58,6 +58,7 @@ API_ROUTERS: list[APIRouter] = [
     inventory.router,
     customers.router,
     orders.router,
+    fulfilment.router,
     quotations.router,
     suppliers.router,
     supplier_orders.router,
@@ -103,8 +104,6 @@ def create_app(settings: GatewaySettings, *, clock: Clock | None = None) -> Fast
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.db = Database(settings.database_url, pool_size=settings.db_pool_size)
-        app.state.broker = Broker(settings.amqp_url, settings.events_exchange, service="gateway")
-        app.state.broker.start()
         app.state.upstreams = Upstreams(settings)
         bootstrap = asyncio.create_task(_bootstrap_admin(app, settings, the_clock))
         # Normally done at once; only a DB outage at start-up leaves it running.
@@ -117,7 +116,6 @@ def create_app(settings: GatewaySettings, *, clock: Clock | None = None) -> Fast
             housekeeping.cancel()
             bootstrap.cancel()
             await app.state.upstreams.close()
-            await app.state.broker.close()
             await app.state.db.dispose()
 
     app = FastAPI(
@@ -177,4 +175,5 @@ def create_app(settings: GatewaySettings, *, clock: Clock | None = None) -> Fast
     # for FastAPI's route matching on every request.
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    install_openapi(app)
     return app

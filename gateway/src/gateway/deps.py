@@ -7,15 +7,18 @@
   `user: Annotated[Principal, require("orders:write")]` or
   `dependencies=[require("orders:write")]`. Every /api/v1 route declares exactly one.
 * `Limit`, `Cursor` — the list query parameters.
-* `Settings`, `Tokens`, `PricingStub`, … — shared singletons from `app.state`.
+* `Settings`, `Tokens` — shared singletons from `app.state`.
+* `Pricing`, `Inventory`, `Orders`, … — the upstream clients (`gateway.clients`); the
+  only place their gRPC stubs are built.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cypher.integration.v1 import integration_pb2_grpc
@@ -27,9 +30,16 @@ from cypher.suppliers.v1 import suppliers_pb2_grpc
 from cypher_runtime.context import actor_var
 from cypher_runtime.db import Database
 from gateway import rbac
+from gateway.clients.integration import IntegrationClient
+from gateway.clients.inventory import InventoryClient
+from gateway.clients.orders import OrdersClient
+from gateway.clients.pricing import PricingClient
+from gateway.clients.quotations import QuotationsClient
+from gateway.clients.suppliers import SuppliersClient
 from gateway.errors import ApiError
 from gateway.security import InvalidToken, Principal, TokenService
 from gateway.settings import GatewaySettings
+from gateway.upstreams import Upstreams
 
 # Dependencies are `async def` on purpose, even trivial ones: FastAPI runs a plain `def`
 # dependency in a worker thread, a thread hop per dependency per request (seen in the
@@ -105,7 +115,24 @@ def resolve_principal(request: Request) -> Principal | None:
     return principal
 
 
-async def current_user(request: Request) -> Principal:
+# Declared so the OpenAPI document names both ways to authenticate (either suffices);
+# `resolve_principal` reads the token itself, once per request.
+bearer_scheme = HTTPBearer(
+    auto_error=False, scheme_name="bearer", description="`Authorization: Bearer <access token>`"
+)
+cookie_scheme = APIKeyCookie(
+    name=ACCESS_COOKIE,
+    auto_error=False,
+    scheme_name="cookie",
+    description="the HttpOnly `access_token` cookie set by /auth/login",
+)
+
+
+async def current_user(
+    request: Request,
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    _cookie: Annotated[str | None, Depends(cookie_scheme)],
+) -> Principal:
     principal = resolve_principal(request)
     if principal is None:
         raise ApiError(
@@ -150,66 +177,55 @@ def require(permission: str) -> Any:
     return Depends(PermissionCheck(permission))
 
 
-# --- upstream stubs (built once per process, see Upstreams.stub) ------------------------
-
-# The *AsyncStub classes exist only in the type stubs (.pyi); at run time the plain stub
-# class built on an aio channel is the async stub. Annotations FastAPI evaluates must use
-# these aliases, never `*_pb2_grpc.*AsyncStub` directly (AttributeError at import).
-if TYPE_CHECKING:
-    PricingAsync = pricing_pb2_grpc.PricingServiceAsyncStub
-    InventoryAsync = inventory_pb2_grpc.InventoryServiceAsyncStub
-    SuppliersAsync = suppliers_pb2_grpc.SuppliersServiceAsyncStub
-    OrdersAsync = orders_pb2_grpc.OrdersServiceAsyncStub
-    QuotationsAsync = quotations_pb2_grpc.QuotationsServiceAsyncStub
-    IntegrationAsync = integration_pb2_grpc.IntegrationServiceAsyncStub
-else:
-    PricingAsync = pricing_pb2_grpc.PricingServiceStub
-    InventoryAsync = inventory_pb2_grpc.InventoryServiceStub
-    SuppliersAsync = suppliers_pb2_grpc.SuppliersServiceStub
-    OrdersAsync = orders_pb2_grpc.OrdersServiceStub
-    QuotationsAsync = quotations_pb2_grpc.QuotationsServiceStub
-    IntegrationAsync = integration_pb2_grpc.IntegrationServiceStub
+# --- upstream clients (stub and client built once per process, see Upstreams.client) ---
 
 
-async def pricing_stub(request: Request) -> PricingAsync:
-    return request.app.state.upstreams.stub(  # type: ignore[no-any-return]
-        "pricing", pricing_pb2_grpc.PricingServiceStub
+async def pricing_client(request: Request) -> PricingClient:
+    return _upstreams(request).client(PricingClient, pricing_pb2_grpc.PricingServiceStub)
+
+
+async def inventory_client(request: Request) -> InventoryClient:
+    return _upstreams(request).client(InventoryClient, inventory_pb2_grpc.InventoryServiceStub)
+
+
+async def orders_client(request: Request) -> OrdersClient:
+    return _upstreams(request).client(OrdersClient, orders_pb2_grpc.OrdersServiceStub)
+
+
+async def quotations_client(request: Request) -> QuotationsClient:
+    return _upstreams(request).client(QuotationsClient, quotations_pb2_grpc.QuotationsServiceStub)
+
+
+async def suppliers_client(request: Request) -> SuppliersClient:
+    return _upstreams(request).client(SuppliersClient, suppliers_pb2_grpc.SuppliersServiceStub)
+
+
+async def integration_client(request: Request) -> IntegrationClient:
+    return _upstreams(request).client(
+        IntegrationClient, integration_pb2_grpc.IntegrationServiceStub
     )
 
 
-async def inventory_stub(request: Request) -> InventoryAsync:
-    return request.app.state.upstreams.stub(  # type: ignore[no-any-return]
-        "inventory", inventory_pb2_grpc.InventoryServiceStub
-    )
+UPSTREAM_CLIENTS = frozenset(
+    {
+        pricing_client,
+        inventory_client,
+        orders_client,
+        quotations_client,
+        suppliers_client,
+        integration_client,
+    }
+)
 
 
-async def suppliers_stub(request: Request) -> SuppliersAsync:
-    return request.app.state.upstreams.stub(  # type: ignore[no-any-return]
-        "suppliers", suppliers_pb2_grpc.SuppliersServiceStub
-    )
+def _upstreams(request: Request) -> Upstreams:
+    upstreams: Upstreams = request.app.state.upstreams
+    return upstreams
 
 
-async def orders_stub(request: Request) -> OrdersAsync:
-    return request.app.state.upstreams.stub(  # type: ignore[no-any-return]
-        "orders", orders_pb2_grpc.OrdersServiceStub
-    )
-
-
-async def quotations_stub(request: Request) -> QuotationsAsync:
-    return request.app.state.upstreams.stub(  # type: ignore[no-any-return]
-        "quotations", quotations_pb2_grpc.QuotationsServiceStub
-    )
-
-
-async def integration_stub(request: Request) -> IntegrationAsync:
-    return request.app.state.upstreams.stub(  # type: ignore[no-any-return]
-        "integration", integration_pb2_grpc.IntegrationServiceStub
-    )
-
-
-PricingStub = Annotated[PricingAsync, Depends(pricing_stub)]
-InventoryStub = Annotated[InventoryAsync, Depends(inventory_stub)]
-SuppliersStub = Annotated[SuppliersAsync, Depends(suppliers_stub)]
-OrdersStub = Annotated[OrdersAsync, Depends(orders_stub)]
-QuotationsStub = Annotated[QuotationsAsync, Depends(quotations_stub)]
-IntegrationStub = Annotated[IntegrationAsync, Depends(integration_stub)]
+Pricing = Annotated[PricingClient, Depends(pricing_client)]
+Inventory = Annotated[InventoryClient, Depends(inventory_client)]
+Orders = Annotated[OrdersClient, Depends(orders_client)]
+Quotations = Annotated[QuotationsClient, Depends(quotations_client)]
+Suppliers = Annotated[SuppliersClient, Depends(suppliers_client)]
+Integration = Annotated[IntegrationClient, Depends(integration_client)]

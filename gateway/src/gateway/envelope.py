@@ -1,37 +1,74 @@
-"""The one response envelope of the public API (REST_API.md "Conventions")."""
+"""The one response envelope of the public API (REST_API.md "Conventions").
+
+`Envelope[Order]` is the success shape with a named payload (documented as
+`OrderEnvelope`, a list payload as `OrderList`, see `gateway.openapi`). `ErrorEnvelope`
+is every failure."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from cypher_runtime.context import current_request_id
 
 T = TypeVar("T")
 
 
+class Metadata(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    request_id: str = Field(description="the X-Request-ID of this request")
+    next_cursor: str | None = Field(
+        default=None, description="lists: the `cursor` of the next page, null at the end"
+    )
+    degraded: dict[str, str] | None = Field(
+        default=None, description="aggregates: optional parts that are null, and why"
+    )
+    replayed: bool | None = Field(
+        default=None, description="the upstream answered an earlier identical request again"
+    )
+
+
 class ErrorBody(BaseModel):
-    code: str
+    code: str = Field(examples=["INSUFFICIENT_STOCK"])
     message: str
-    details: dict[str, Any] = {}
+    details: dict[str, Any] = Field(
+        default_factory=dict, description="e.g. `fields` (field → message) on a 400"
+    )
 
 
 class Envelope(BaseModel, Generic[T]):
-    success: bool
-    data: T | None = None
-    error: ErrorBody | None = None
-    metadata: dict[str, Any] = {}
+    success: bool = True
+    data: T
+    error: None = None
+    metadata: Metadata
+
+
+class ErrorEnvelope(BaseModel):
+    success: bool = False
+    data: None = None
+    error: ErrorBody
+    metadata: Metadata
 
 
 def metadata(**extra: Any) -> dict[str, Any]:
     return {"request_id": current_request_id(), **extra}
 
 
-def ok(data: Any, *, status_code: int = 200, **meta: Any) -> JSONResponse:
+def _payload(data: BaseModel | Sequence[BaseModel]) -> Any:
+    if isinstance(data, BaseModel):
+        return data.model_dump(mode="json", by_alias=True)
+    return [item.model_dump(mode="json", by_alias=True) for item in data]
+
+
+def ok(
+    data: BaseModel | Sequence[BaseModel], *, status_code: int = 200, **meta: Any
+) -> JSONResponse:
     return JSONResponse(
-        {"success": True, "data": data, "error": None, "metadata": metadata(**meta)},
+        {"success": True, "data": _payload(data), "error": None, "metadata": metadata(**meta)},
         status_code=status_code,
     )
 

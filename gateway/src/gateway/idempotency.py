@@ -21,7 +21,6 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-import grpc
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -32,7 +31,7 @@ from sqlmodel import col, select
 from cypher_runtime.db import Database
 from gateway.deps import resolve_principal
 from gateway.envelope import fail
-from gateway.errors import ApiError, rpc_error_response
+from gateway.errors import ApiError
 from gateway.settings import GatewaySettings
 from gateway.tables import IdempotencyKey
 
@@ -155,8 +154,6 @@ class Idempotency:
             response = await handler()
         except ApiError as exc:
             response = fail(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
-        except grpc.aio.AioRpcError as exc:
-            response = rpc_error_response(exc)
         except BaseException:
             await self.release()
             raise

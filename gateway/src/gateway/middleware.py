@@ -125,7 +125,9 @@ class RouteSpanName:
             if template and scope["type"] == "http" and span.is_recording():
                 # FastAPI reports the path as declared in the area's router (no /api/v1).
                 full = (
-                    template if scope.get("path", "").startswith(template) else f"/api/v1{template}"
+                    template
+                    if scope.get("path", "").startswith(template)
+                    else f"{API_PREFIX}{template}"
                 )
                 span.update_name(f"{scope['method']} {full}")
                 span.set_attribute("http.route", full)

@@ -22,10 +22,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway.deps import resolve_principal
 from gateway.envelope import fail
 from gateway.errors import ApiError
+from gateway.middleware import API_PREFIX
 from gateway.settings import GatewaySettings
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-API_PREFIX = "/api/v1"
 # Probes and docs are never limited: a busy client must not make the pod look dead.
 UNLIMITED_PATHS = frozenset(
     {f"{API_PREFIX}/health", f"{API_PREFIX}/ready", f"{API_PREFIX}/metrics"}

@@ -11,8 +11,9 @@ from typing import Annotated
 
 import email_validator
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, Field
 
+from gateway.inputs.common import Strict
 from gateway.rbac import Role
 from gateway.tables import User
 
@@ -33,10 +34,6 @@ def _email(value: str) -> str:
 Email = Annotated[str, Field(max_length=320), AfterValidator(_email)]
 Password = Annotated[str, Field(min_length=10, max_length=256)]
 TotpCode = Annotated[str, Field(min_length=6, max_length=32)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class LoginRequest(Strict):

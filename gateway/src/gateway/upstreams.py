@@ -1,4 +1,4 @@
-"""gRPC channels to the six services, with health checks for /ready."""
+"""gRPC channels to the six services, their clients, and health checks for /ready."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from cypher_runtime.grpc_client import make_channel
+from gateway.clients.base import UpstreamClient
 from gateway.settings import GatewaySettings
 
-S = TypeVar("S")
+C = TypeVar("C", bound=UpstreamClient[Any])
 
 
 class Upstreams:
@@ -23,19 +24,18 @@ class Upstreams:
             name: make_channel(addr, default_timeout=settings.upstream_timeout_seconds)
             for name, addr in self.addresses.items()
         }
+        self._clients: dict[type[Any], Any] = {}
 
-        self._stubs: dict[tuple[str, Any], Any] = {}
-
-    def channel(self, name: str) -> grpc.aio.Channel:
-        return self.channels[name]
-
-    def stub(self, name: str, factory: Callable[[grpc.aio.Channel], S]) -> S:
-        """A stub on the named channel, built once: stubs are stateless, so one per
-        process avoids re-creating method objects on every request."""
-        key = (name, factory)
-        found = self._stubs.get(key)
+    def client(self, cls: type[C], stub: Callable[[grpc.aio.Channel], Any]) -> C:
+        """The client of one service, built once: stubs and clients are stateless, so one
+        per process avoids re-creating method objects on every request."""
+        found = self._clients.get(cls)
         if found is None:
-            found = self._stubs[key] = factory(self.channels[name])
+            found = self._clients[cls] = cls(
+                stub(self.channels[cls.service]),
+                timeout=self.settings.upstream_timeout_seconds,
+                part_timeout=self.settings.aggregate_part_timeout_seconds,
+            )
         return found  # type: ignore[no-any-return]
 
     async def _check(self, name: str) -> str | None:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from gateway import identity, rbac
 from gateway.deps import (
@@ -18,6 +19,7 @@ from gateway.deps import (
 )
 from gateway.envelope import Envelope, ok
 from gateway.errors import ApiError
+from gateway.openapi import errors
 from gateway.ratelimit import client_key, enforce
 from gateway.schemas import (
     LoginRequest,
@@ -47,7 +49,7 @@ def _session_response(issued: identity.IssuedSession, settings: GatewaySettings)
         expires_in=issued.access.expires_in,
         user=UserPublic.of(issued.user),
     )
-    response = ok(pair.model_dump(mode="json"))
+    response = ok(pair)
     response.set_cookie(
         ACCESS_COOKIE,
         issued.access.token,
@@ -76,7 +78,12 @@ def _clear_cookies(response: JSONResponse, settings: GatewaySettings) -> None:
         )
 
 
-@router.post("/login", response_model=Envelope[TokenPair], summary="Log in; sets cookies too")
+@router.post(
+    "/login",
+    response_model=Envelope[TokenPair],
+    responses=errors(401),
+    summary="Log in; sets cookies too",
+)
 async def login(
     body: LoginRequest, request: Request, session: DbSession, settings: Settings, tokens: Tokens
 ) -> JSONResponse:
@@ -97,7 +104,12 @@ async def login(
     return _session_response(issued, settings)
 
 
-@router.post("/refresh", response_model=Envelope[TokenPair], summary="Rotate the refresh token")
+@router.post(
+    "/refresh",
+    response_model=Envelope[TokenPair],
+    responses=errors(401),
+    summary="Rotate the refresh token",
+)
 async def refresh(
     request: Request,
     session: DbSession,
@@ -123,7 +135,11 @@ async def refresh(
     return _session_response(issued, settings)
 
 
-@router.post("/logout", response_model=Envelope[dict[str, bool]], summary="End this session")
+class LoggedOut(BaseModel):
+    logged_out: bool
+
+
+@router.post("/logout", response_model=Envelope[LoggedOut], summary="End this session")
 async def logout(
     request: Request,
     session: DbSession,
@@ -135,7 +151,7 @@ async def logout(
     raw = (body.refresh_token if body else None) or request.cookies.get(REFRESH_COOKIE)
     await identity.logout(session=session, raw=raw, now=tokens.clock.now())
     await session.commit()
-    response = ok({"logged_out": True})
+    response = ok(LoggedOut(logged_out=True))
     _clear_cookies(response, settings)
     return response
 
@@ -155,12 +171,13 @@ async def me(session: DbSession, principal: SelfUser) -> JSONResponse:
         permissions=sorted(rbac.permissions_of(user.role)),
         backup_codes_left=len(user.backup_code_hashes) if user.totp_enabled else 0,
     )
-    return ok(data.model_dump(mode="json"))
+    return ok(data)
 
 
 @router.post(
     "/2fa/setup",
     response_model=Envelope[TwoFactorSetup],
+    responses=errors(409),
     summary="New TOTP secret and backup codes (2FA is on only after /2fa/enable)",
 )
 async def setup_2fa(
@@ -172,10 +189,15 @@ async def setup_2fa(
         session=session, user=user, settings=settings, now=tokens.clock.now()
     )
     await session.commit()
-    return ok(TwoFactorSetup(secret=secret, otpauth_uri=uri, backup_codes=codes).model_dump())
+    return ok(TwoFactorSetup(secret=secret, otpauth_uri=uri, backup_codes=codes))
 
 
-@router.post("/2fa/enable", response_model=Envelope[UserPublic], summary="Turn 2FA on with a code")
+@router.post(
+    "/2fa/enable",
+    response_model=Envelope[UserPublic],
+    responses=errors(409),
+    summary="Turn 2FA on with a code",
+)
 async def enable_2fa(
     body: TotpRequest, request: Request, session: DbSession, tokens: Tokens, principal: SelfUser
 ) -> JSONResponse:
@@ -185,12 +207,13 @@ async def enable_2fa(
         session=session, user=user, code=body.totp_code, now=tokens.clock.now()
     )
     await session.commit()
-    return ok(UserPublic.of(user).model_dump(mode="json"))
+    return ok(UserPublic.of(user))
 
 
 @router.post(
     "/2fa/disable",
     response_model=Envelope[UserPublic],
+    responses=errors(409),
     summary="Turn 2FA off (needs a current TOTP or backup code)",
 )
 async def disable_2fa(
@@ -202,4 +225,4 @@ async def disable_2fa(
         session=session, user=user, code=body.totp_code, now=tokens.clock.now()
     )
     await session.commit()
-    return ok(UserPublic.of(user).model_dump(mode="json"))
+    return ok(UserPublic.of(user))

@@ -1,150 +1,44 @@
-"""Customers (REST_API.md "Customers"), through gRPC to orders; GET /customers/{id}
-adds the tier and 30-day spend from pricing, degrading to null when pricing is down."""
+"""Customers (REST_API.md "Customers"), through the orders client; GET /customers/{id}
+adds the tier and 30-day spend from pricing as an optional part."""
 
 from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Awaitable
-from datetime import UTC
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import Annotated
 
-import grpc
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
-from google.protobuf.timestamp_pb2 import Timestamp
-from pydantic import BaseModel, ConfigDict, Field
 
-from cypher.common.v1 import address_pb2, pagination_pb2
-from cypher.orders.v1 import orders_pb2, orders_pb2_grpc
+from cypher.common.v1 import pagination_pb2
+from cypher.orders.v1 import orders_pb2
 from cypher.pricing.v1 import pricing_pb2
-from cypher_runtime.grpc_client import call
-from cypher_runtime.grpc_errors import error_from_rpc
-from gateway.catalog import customer_tier_view
-from gateway.deps import DEFAULT_LIMIT, Cursor, Limit, PricingStub, Settings, require
+from gateway.clients.parts import Parts
+from gateway.convert import address_to_proto
+from gateway.deps import DEFAULT_LIMIT, Cursor, Limit, Orders, Pricing, require
 from gateway.envelope import Envelope, ok
 from gateway.idempotency import IdempotencyDep
+from gateway.inputs.orders import CustomerCreate, CustomerUpdate
+from gateway.views.catalog import customer_tier_view
+from gateway.views.customers import Customer, CustomerDetail, customer_detail_view, customer_view
 
 router = APIRouter(tags=["customers"])
-T = TypeVar("T")
 
-View = Envelope[dict[str, Any]]
-ListView = Envelope[list[dict[str, Any]]]
-ADDRESS_FIELDS = ("line1", "line2", "city", "county", "postal_code", "country")
-# An upstream that did not answer: the aggregate shows null and says why in metadata.
-DEGRADABLE = frozenset(
-    {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED, grpc.StatusCode.UNIMPLEMENTED}
-)
-
-
-# The *AsyncStub class exists only in the type stubs (see gateway.deps).
-if TYPE_CHECKING:
-    OrdersAsync = orders_pb2_grpc.OrdersServiceAsyncStub
-else:
-    OrdersAsync = orders_pb2_grpc.OrdersServiceStub
-
-
-async def optional_part(name: str, pending: Awaitable[T], notes: dict[str, str]) -> T | None:
-    """An optional part of an aggregate: None (and a note naming the service) when that
-    service does not answer; any other error is the request's error."""
-    try:
-        return await pending
-    except grpc.aio.AioRpcError as err:
-        if err.code() not in DEGRADABLE:
-            raise
-        notes[name] = f"{name} unavailable: {error_from_rpc(err).status.name}"
-        return None
-
-
-def orders_stub(request: Request) -> OrdersAsync:
-    return request.app.state.upstreams.stub(  # type: ignore[no-any-return]
-        "orders", orders_pb2_grpc.OrdersServiceStub
-    )
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class AddressIn(Strict):
-    line1: str = Field(default="", max_length=200)
-    line2: str = Field(default="", max_length=200)
-    city: str = Field(default="", max_length=100)
-    county: str = Field(default="", max_length=100)
-    postal_code: str = Field(default="", max_length=20)
-    country: str = Field(default="RO", max_length=2)
-
-
-class CustomerCreate(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    email: str = Field(min_length=3, max_length=254)
-    company: str | None = Field(default=None, max_length=200)
-    vat_code: str | None = Field(
-        default=None, max_length=20, description="Romanian CUI, optional RO prefix"
-    )
-    address: AddressIn | None = None
-    phone: str | None = Field(default=None, max_length=30)
-
-
-class CustomerUpdate(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    email: str | None = Field(default=None, min_length=3, max_length=254)
-    company: str | None = Field(default=None, max_length=200)
-    vat_code: str | None = Field(default=None, max_length=20)
-    address: AddressIn | None = None
-    phone: str | None = Field(default=None, max_length=30)
-    expected_version: int | None = Field(default=None, ge=1)
-
-
-def address_to_proto(address: AddressIn | None) -> address_pb2.Address | None:
-    return address_pb2.Address(**address.model_dump()) if address is not None else None
-
-
-def address_view(msg: Any, field: str) -> dict[str, str] | None:
-    if not msg.HasField(field):
-        return None
-    address = getattr(msg, field)
-    return {k: getattr(address, k) for k in ADDRESS_FIELDS}
-
-
-def time_view(msg: Any, field: str) -> str | None:
-    if not msg.HasField(field):
-        return None
-    ts: Timestamp = getattr(msg, field)
-    return ts.ToDatetime(tzinfo=UTC).isoformat().replace("+00:00", "Z")
-
-
-def customer_view(c: orders_pb2.Customer) -> dict[str, Any]:
-    return {
-        "id": c.id,
-        "name": c.name,
-        "email": c.email,
-        "company": c.company or None,
-        "vat_code": c.vat_code or None,
-        "address": address_view(c, "address"),
-        "phone": c.phone or None,
-        "version": c.version,
-        "created_at": time_view(c, "created_at"),
-        "updated_at": time_view(c, "updated_at"),
-    }
-
-
-OrdersStub = Annotated[OrdersAsync, Depends(orders_stub)]
+Read = Annotated[object, require("customers:read")]
+Write = Annotated[object, require("customers:write")]
 
 
 @router.post(
-    "/customers", status_code=201, response_model=View, summary="Create a customer (CUI checked)"
+    "/customers",
+    status_code=201,
+    response_model=Envelope[Customer],
+    summary="Create a customer (CUI checked)",
 )
 async def create_customer(
-    body: CustomerCreate,
-    orders: OrdersStub,
-    settings: Settings,
-    idem: IdempotencyDep,
-    _: Annotated[object, require("customers:write")],
+    body: CustomerCreate, orders: Orders, idem: IdempotencyDep, _: Write
 ) -> JSONResponse:
     async def create() -> JSONResponse:
-        reply = await call(
-            orders.CreateCustomer,
+        reply = await orders.create_customer(
             orders_pb2.CreateCustomerRequest(
                 name=body.name,
                 email=body.email,
@@ -152,31 +46,25 @@ async def create_customer(
                 vat_code=body.vat_code or "",
                 address=address_to_proto(body.address),
                 phone=body.phone or "",
-            ),
-            timeout=settings.upstream_timeout_seconds,
-            idempotent=False,
+            )
         )
         return ok(customer_view(reply.customer), status_code=201)
 
     return await idem.run(body, create)
 
 
-@router.get("/customers", response_model=ListView, summary="Customers by name")
+@router.get("/customers", response_model=Envelope[list[Customer]], summary="Customers by name")
 async def list_customers(
-    orders: OrdersStub,
-    settings: Settings,
-    _: Annotated[object, require("customers:read")],
+    orders: Orders,
+    _: Read,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
     search: Annotated[str | None, Query(max_length=200)] = None,
 ) -> JSONResponse:
-    reply = await call(
-        orders.ListCustomers,
+    reply = await orders.list_customers(
         orders_pb2.ListCustomersRequest(
             page=pagination_pb2.PageRequest(limit=limit, cursor=cursor or ""), search=search or ""
-        ),
-        timeout=settings.upstream_timeout_seconds,
-        idempotent=True,
+        )
     )
     return ok(
         [customer_view(c) for c in reply.customers], next_cursor=reply.page.next_cursor or None
@@ -185,52 +73,27 @@ async def list_customers(
 
 @router.get(
     "/customers/{customer_id}",
-    response_model=View,
+    response_model=Envelope[CustomerDetail],
     summary="A customer with its tier and 30-day spend (from pricing)",
 )
 async def get_customer(
-    customer_id: uuid.UUID,
-    orders: OrdersStub,
-    pricing: PricingStub,
-    settings: Settings,
-    _: Annotated[object, require("customers:read")],
+    customer_id: uuid.UUID, orders: Orders, pricing: Pricing, _: Read
 ) -> JSONResponse:
-    notes: dict[str, str] = {}
+    parts = Parts()
+    tier_request = pricing_pb2.GetCustomerTierRequest(customer_id=str(customer_id))
     reply, tier = await asyncio.gather(
-        call(
-            orders.GetCustomer,
-            orders_pb2.GetCustomerRequest(customer_id=str(customer_id)),
-            timeout=settings.upstream_timeout_seconds,
-            idempotent=True,
-        ),
-        optional_part(
-            "pricing",
-            call(
-                pricing.GetCustomerTier,
-                pricing_pb2.GetCustomerTierRequest(customer_id=str(customer_id)),
-                timeout=settings.aggregate_part_timeout_seconds,
-                idempotent=True,
-                attempts=1,
-            ),
-            notes,
-        ),
+        orders.get_customer(str(customer_id)),
+        parts.get("tier", pricing.get_customer_tier(tier_request, part=True)),
     )
-    view = customer_view(reply.customer)
-    if tier is None:
-        view.update({"tier": None, "monthly_spend": None, "tier_details": None})
-    else:
-        ct = customer_tier_view(tier.customer_tier)
-        view.update({"tier": ct["tier"], "monthly_spend": ct["monthly_spend"], "tier_details": ct})
-    return ok(view, degraded=notes) if notes else ok(view)
+    details = customer_tier_view(tier.customer_tier) if tier is not None else None
+    return ok(customer_detail_view(reply.customer, details), **parts.metadata())
 
 
-@router.patch("/customers/{customer_id}", response_model=View, summary="Update a customer")
+@router.patch(
+    "/customers/{customer_id}", response_model=Envelope[Customer], summary="Update a customer"
+)
 async def update_customer(
-    customer_id: uuid.UUID,
-    body: CustomerUpdate,
-    orders: OrdersStub,
-    settings: Settings,
-    _: Annotated[object, require("customers:write")],
+    customer_id: uuid.UUID, body: CustomerUpdate, orders: Orders, _: Write
 ) -> JSONResponse:
     request = orders_pb2.UpdateCustomerRequest(
         customer_id=str(customer_id), expected_version=body.expected_version or 0
@@ -239,9 +102,8 @@ async def update_customer(
         value = getattr(body, name)
         if value is not None:
             setattr(request, name, value)
-    if body.address is not None:
-        request.address.CopyFrom(address_pb2.Address(**body.address.model_dump()))
-    reply = await call(
-        orders.UpdateCustomer, request, timeout=settings.upstream_timeout_seconds, idempotent=False
-    )
+    address = address_to_proto(body.address)
+    if address is not None:
+        request.address.CopyFrom(address)
+    reply = await orders.update_customer(request)
     return ok(customer_view(reply.customer))

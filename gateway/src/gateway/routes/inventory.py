@@ -1,175 +1,79 @@
 """Stock, receipts, adjustments, transfers, movements, low stock, warehouses and the admin
-reconciliation (REST_API.md "Inventory"), through gRPC to inventory. gRPC errors
-propagate to the one global mapping (INSUFFICIENT_STOCK → 409 with its shortfall).
-Fixed paths (/inventory/low-stock, /inventory/receipts …) are declared before
-/inventory/{sku} so they are never taken for a sku."""
+reconciliation (REST_API.md "Inventory"), through the inventory client
+(INSUFFICIENT_STOCK → 409 with its shortfall). Fixed paths (/inventory/low-stock,
+/inventory/receipts …) are declared before /inventory/{sku} so they are never taken
+for a sku."""
 
 from __future__ import annotations
 
-from datetime import UTC
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cypher.common.v1 import pagination_pb2
 from cypher.inventory.v1 import inventory_pb2
-from cypher_runtime.grpc_client import call
-from gateway.catalog import Sku
-from gateway.deps import DEFAULT_LIMIT, Cursor, InventoryStub, Limit, Settings, require
+from gateway.deps import DEFAULT_LIMIT, Cursor, Inventory, Limit, require
 from gateway.envelope import Envelope, ok
 from gateway.idempotency import IdempotencyDep
+from gateway.inputs.common import Sku
+from gateway.inputs.inventory import (
+    AdjustmentCreate,
+    ReceiptCreate,
+    ReconcileQuery,
+    ThresholdUpdate,
+    TransferCreate,
+)
+from gateway.views.inventory import (
+    Availability,
+    Movement,
+    Reconciliation,
+    StockChange,
+    StockLevel,
+    TransferResult,
+    Warehouse,
+    availability_view,
+    movement_view,
+    reconciliation_view,
+    stock_view,
+    warehouse_view,
+)
 
 router = APIRouter(tags=["inventory"])
 
-View = Envelope[dict[str, Any]]
-ListView = Envelope[list[dict[str, Any]]]
-
-WarehouseCode = Annotated[str, Field(min_length=1, max_length=10, pattern=r"^[A-Za-z0-9]+$")]
-Quantity = Annotated[int, Field(gt=0, le=1_000_000_000)]
 MOVEMENT_TYPES = {
     name.removeprefix("MOVEMENT_TYPE_").lower(): value
     for name, value in inventory_pb2.MovementType.items()
     if value != inventory_pb2.MOVEMENT_TYPE_UNSPECIFIED
 }
+WarehouseQuery = Annotated[str | None, Query(max_length=10, pattern=r"^[A-Za-z0-9]+$")]
+Read = Annotated[object, require("inventory:read")]
+Write = Annotated[object, require("inventory:write")]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ReceiptCreate(_Strict):
-    sku: Sku
-    warehouse: WarehouseCode
-    quantity: Quantity
-    reference: str | None = Field(default=None, max_length=200)
-
-
-class AdjustmentCreate(_Strict):
-    sku: Sku
-    warehouse: WarehouseCode
-    delta: int = Field(ge=-1_000_000_000, le=1_000_000_000)
-    reason: str = Field(min_length=1, max_length=500)
-
-    @field_validator("delta")
-    @classmethod
-    def _not_zero(cls, value: int) -> int:
-        if value == 0:
-            raise ValueError("must not be 0")
-        return value
-
-    @field_validator("reason")
-    @classmethod
-    def _not_blank(cls, value: str) -> str:
-        if not value.strip():
-            raise ValueError("must not be blank")
-        return value.strip()
-
-
-class TransferCreate(_Strict):
-    sku: Sku
-    from_warehouse: WarehouseCode
-    to_warehouse: WarehouseCode
-    quantity: Quantity
-    reason: str | None = Field(default=None, max_length=500)
-
-
-class ThresholdUpdate(_Strict):
-    # null resets the sku×warehouse to the service default (3).
-    threshold: int | None = Field(ge=0, le=1_000_000_000)
-
-
-class ReconcileQuery(_Strict):
-    skus: list[Sku] = Field(default_factory=list, max_length=1000)
-
-
-def _time(ts: Any) -> str | None:
-    if not ts.seconds and not ts.nanos:
-        return None
-    return str(ts.ToDatetime(tzinfo=UTC).isoformat().replace("+00:00", "Z"))
-
-
-def stock_view(level: inventory_pb2.StockLevel) -> dict[str, Any]:
-    return {
-        "sku": level.sku,
-        "warehouse": level.warehouse,
-        "on_hand": level.on_hand,
-        "reserved": level.reserved,
-        "available": level.available,
-        "low_stock_threshold": level.low_stock_threshold,
-        "version": level.version,
-        "updated_at": _time(level.updated_at),
-    }
-
-
-def availability_view(item: inventory_pb2.SkuAvailability) -> dict[str, Any]:
-    return {
-        "sku": item.sku,
-        "warehouses": [stock_view(w) for w in item.warehouses],
-        "totals": {
-            "on_hand": item.total_on_hand,
-            "reserved": item.total_reserved,
-            "available": item.total_available,
-        },
-    }
-
-
-def movement_view(m: inventory_pb2.Movement) -> dict[str, Any]:
-    return {
-        "id": m.id,
-        "sku": m.sku,
-        "warehouse": m.warehouse,
-        "type": inventory_pb2.MovementType.Name(m.type).removeprefix("MOVEMENT_TYPE_").lower(),
-        "on_hand_delta": m.on_hand_delta,
-        "reserved_delta": m.reserved_delta,
-        "on_hand_after": m.on_hand_after,
-        "reserved_after": m.reserved_after,
-        "reason": m.reason,
-        "reference": m.reference,
-        "actor": m.actor,
-        "occurred_at": _time(m.occurred_at),
-    }
-
-
-def warehouse_view(w: inventory_pb2.Warehouse) -> dict[str, Any]:
-    return {"code": w.code, "name": w.name, "priority": w.priority, "active": w.active}
-
-
-@router.get("/warehouses", response_model=ListView, summary="Warehouses by priority")
-async def list_warehouses(
-    inventory: InventoryStub, settings: Settings, _: Annotated[object, require("inventory:read")]
-) -> JSONResponse:
-    reply = await call(
-        inventory.ListWarehouses,
-        inventory_pb2.ListWarehousesRequest(),
-        timeout=settings.upstream_timeout_seconds,
-        idempotent=True,
-    )
+@router.get("/warehouses", response_model=Envelope[list[Warehouse]], summary="Warehouses")
+async def list_warehouses(inventory: Inventory, _: Read) -> JSONResponse:
+    reply = await inventory.list_warehouses()
     return ok([warehouse_view(w) for w in reply.warehouses], next_cursor=None)
 
 
 @router.get(
     "/inventory/low-stock",
-    response_model=ListView,
+    response_model=Envelope[list[StockLevel]],
     summary="Stock rows whose available is below their low-stock threshold",
 )
 async def list_low_stock(
-    inventory: InventoryStub,
-    settings: Settings,
-    _: Annotated[object, require("inventory:read")],
+    inventory: Inventory,
+    _: Read,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-    warehouse: Annotated[str | None, Query(max_length=10, pattern=r"^[A-Za-z0-9]+$")] = None,
+    warehouse: WarehouseQuery = None,
 ) -> JSONResponse:
-    reply = await call(
-        inventory.ListLowStock,
+    reply = await inventory.list_low_stock(
         inventory_pb2.ListLowStockRequest(
             page=pagination_pb2.PageRequest(limit=limit, cursor=cursor or ""),
             warehouse=warehouse or "",
-        ),
-        timeout=settings.upstream_timeout_seconds,
-        idempotent=True,
+        )
     )
     return ok([stock_view(i) for i in reply.items], next_cursor=reply.page.next_cursor or None)
 
@@ -177,32 +81,23 @@ async def list_low_stock(
 @router.post(
     "/inventory/receipts",
     status_code=201,
-    response_model=View,
+    response_model=Envelope[StockChange],
     summary="Goods received into a warehouse (Idempotency-Key honoured)",
 )
 async def create_receipt(
-    body: ReceiptCreate,
-    inventory: InventoryStub,
-    settings: Settings,
-    idem: IdempotencyDep,
-    _: Annotated[object, require("inventory:write")],
+    body: ReceiptCreate, inventory: Inventory, idem: IdempotencyDep, _: Write
 ) -> JSONResponse:
     async def receive() -> JSONResponse:
-        reply = await call(
-            inventory.Receive,
+        reply = await inventory.receive(
             inventory_pb2.ReceiveRequest(
                 sku=body.sku,
                 warehouse=body.warehouse.upper(),
                 quantity=body.quantity,
                 reference=body.reference or "",
-            ),
-            timeout=settings.upstream_timeout_seconds,
-            idempotent=False,  # a retried receipt would book the goods twice
+            )
         )
-        return ok(
-            {"stock": stock_view(reply.stock), "movement": movement_view(reply.movement)},
-            status_code=201,
-        )
+        change = StockChange(stock=stock_view(reply.stock), movement=movement_view(reply.movement))
+        return ok(change, status_code=201)
 
     return await idem.run(body, receive)
 
@@ -210,32 +105,20 @@ async def create_receipt(
 @router.post(
     "/inventory/adjustments",
     status_code=201,
-    response_model=View,
+    response_model=Envelope[StockChange],
     summary="Manual correction of on-hand stock; a reason is required",
 )
 async def create_adjustment(
-    body: AdjustmentCreate,
-    inventory: InventoryStub,
-    settings: Settings,
-    idem: IdempotencyDep,
-    _: Annotated[object, require("inventory:write")],
+    body: AdjustmentCreate, inventory: Inventory, idem: IdempotencyDep, _: Write
 ) -> JSONResponse:
     async def adjust() -> JSONResponse:
-        reply = await call(
-            inventory.Adjust,
+        reply = await inventory.adjust(
             inventory_pb2.AdjustRequest(
-                sku=body.sku,
-                warehouse=body.warehouse.upper(),
-                delta=body.delta,
-                reason=body.reason,
-            ),
-            timeout=settings.upstream_timeout_seconds,
-            idempotent=False,
+                sku=body.sku, warehouse=body.warehouse.upper(), delta=body.delta, reason=body.reason
+            )
         )
-        return ok(
-            {"stock": stock_view(reply.stock), "movement": movement_view(reply.movement)},
-            status_code=201,
-        )
+        change = StockChange(stock=stock_view(reply.stock), movement=movement_view(reply.movement))
+        return ok(change, status_code=201)
 
     return await idem.run(body, adjust)
 
@@ -243,89 +126,66 @@ async def create_adjustment(
 @router.post(
     "/inventory/transfers",
     status_code=201,
-    response_model=View,
+    response_model=Envelope[TransferResult],
     summary="Move available units between warehouses",
 )
 async def create_transfer(
-    body: TransferCreate,
-    inventory: InventoryStub,
-    settings: Settings,
-    idem: IdempotencyDep,
-    _: Annotated[object, require("inventory:write")],
+    body: TransferCreate, inventory: Inventory, idem: IdempotencyDep, _: Write
 ) -> JSONResponse:
     async def transfer() -> JSONResponse:
-        reply = await call(
-            inventory.Transfer,
+        reply = await inventory.transfer(
             inventory_pb2.TransferRequest(
                 sku=body.sku,
                 from_warehouse=body.from_warehouse.upper(),
                 to_warehouse=body.to_warehouse.upper(),
                 quantity=body.quantity,
                 reason=body.reason or "",
-            ),
-            timeout=settings.upstream_timeout_seconds,
-            idempotent=False,
+            )
         )
-        return ok(
-            {
-                "from": stock_view(reply.from_stock),
-                "to": stock_view(reply.to_stock),
-                "movements": [movement_view(m) for m in reply.movements],
-            },
-            status_code=201,
+        result = TransferResult(
+            from_=stock_view(reply.from_stock),
+            to=stock_view(reply.to_stock),
+            movements=[movement_view(m) for m in reply.movements],
         )
+        return ok(result, status_code=201)
 
     return await idem.run(body, transfer)
 
 
 @router.get(
     "/inventory/{sku}",
-    response_model=View,
+    response_model=Envelope[Availability],
     summary="Stock of one sku per warehouse, with totals",
 )
-async def get_stock(
-    sku: Annotated[Sku, Path()],
-    inventory: InventoryStub,
-    settings: Settings,
-    _: Annotated[object, require("inventory:read")],
-) -> JSONResponse:
-    reply = await call(
-        inventory.GetAvailability,
-        inventory_pb2.GetAvailabilityRequest(skus=[sku]),
-        timeout=settings.upstream_timeout_seconds,
-        idempotent=True,
-    )
+async def get_stock(sku: Annotated[Sku, Path()], inventory: Inventory, _: Read) -> JSONResponse:
+    reply = await inventory.get_availability([sku])
     return ok(availability_view(reply.items[0]))
 
 
 @router.get(
     "/inventory/{sku}/movements",
-    response_model=ListView,
+    response_model=Envelope[list[Movement]],
     summary="The movement ledger of one sku, newest first",
 )
 async def list_movements(
     sku: Annotated[Sku, Path()],
-    inventory: InventoryStub,
-    settings: Settings,
-    _: Annotated[object, require("inventory:read")],
+    inventory: Inventory,
+    _: Read,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-    warehouse: Annotated[str | None, Query(max_length=10, pattern=r"^[A-Za-z0-9]+$")] = None,
+    warehouse: WarehouseQuery = None,
     movement_type: Annotated[
         str | None,
         Query(alias="type", pattern="^(" + "|".join(sorted(MOVEMENT_TYPES)) + ")$"),
     ] = None,
 ) -> JSONResponse:
-    reply = await call(
-        inventory.ListMovements,
+    reply = await inventory.list_movements(
         inventory_pb2.ListMovementsRequest(
             sku=sku,
             warehouse=warehouse or "",
             page=pagination_pb2.PageRequest(limit=limit, cursor=cursor or ""),
             type=MOVEMENT_TYPES[movement_type] if movement_type else 0,  # type: ignore[arg-type]
-        ),
-        timeout=settings.upstream_timeout_seconds,
-        idempotent=True,
+        )
     )
     return ok(
         [movement_view(m) for m in reply.movements], next_cursor=reply.page.next_cursor or None
@@ -334,83 +194,48 @@ async def list_movements(
 
 @router.put(
     "/inventory/{sku}/thresholds/{warehouse}",
-    response_model=View,
+    response_model=Envelope[StockLevel],
     summary="Low-stock threshold of one sku×warehouse (null resets to the default)",
 )
 async def set_threshold(
     sku: Annotated[Sku, Path()],
     warehouse: Annotated[str, Path(max_length=10, pattern=r"^[A-Za-z0-9]+$")],
     body: ThresholdUpdate,
-    inventory: InventoryStub,
-    settings: Settings,
-    _: Annotated[object, require("inventory:write")],
+    inventory: Inventory,
+    _: Write,
 ) -> JSONResponse:
     request = inventory_pb2.SetLowStockThresholdRequest(sku=sku, warehouse=warehouse.upper())
     if body.threshold is not None:
         request.threshold = body.threshold
-    reply = await call(
-        inventory.SetLowStockThreshold,
-        request,
-        timeout=settings.upstream_timeout_seconds,
-        idempotent=True,  # setting an absolute value twice has the same effect
-    )
+    reply = await inventory.set_low_stock_threshold(request)
     return ok(stock_view(reply.stock))
 
 
-async def _reconcile(skus: list[str], inventory: InventoryStub, settings: Settings) -> JSONResponse:
-    reply = await call(
-        inventory.Reconcile,
-        inventory_pb2.ReconcileRequest(skus=skus),
-        # Reads the whole ledger: allowed longer than an ordinary call.
-        timeout=max(settings.upstream_timeout_seconds, 60.0),
-        idempotent=True,
-    )
-    return ok(
-        {
-            "checked": reply.checked_count,
-            "checked_at": _time(reply.checked_at),
-            "mismatches": [
-                {
-                    "sku": m.sku,
-                    "warehouse": m.warehouse,
-                    "recorded_on_hand": m.recorded_on_hand,
-                    "ledger_on_hand": m.ledger_on_hand,
-                    "recorded_reserved": m.recorded_reserved,
-                    "ledger_reserved": m.ledger_reserved,
-                    "reservations_reserved": m.reservations_reserved,
-                    "description": m.description,
-                }
-                for m in reply.mismatches
-            ],
-        }
-    )
+Admin = Annotated[object, require("inventory:admin")]
 
 
 @router.get(
     "/admin/inventory/reconcile",
-    response_model=View,
+    response_model=Envelope[Reconciliation],
     tags=["admin"],
     summary="Recompute stock from the ledger and report every disagreeing sku×warehouse",
 )
 async def reconcile_get(
-    inventory: InventoryStub,
-    settings: Settings,
-    _: Annotated[object, require("inventory:admin")],
+    inventory: Inventory,
+    _: Admin,
     sku: Annotated[list[Sku] | None, Query(max_length=1000)] = None,
 ) -> JSONResponse:
-    return await _reconcile(list(sku or []), inventory, settings)
+    return ok(reconciliation_view(await inventory.reconcile(list(sku or []))))
 
 
 @router.post(
     "/admin/inventory/reconcile",
-    response_model=View,
+    response_model=Envelope[Reconciliation],
     tags=["admin"],
     summary="Same as GET, the skus in the body (read-only: changes nothing)",
 )
 async def reconcile_post(
-    inventory: InventoryStub,
-    settings: Settings,
-    _: Annotated[object, require("inventory:admin")],
-    body: ReconcileQuery | None = None,
+    inventory: Inventory, _: Admin, body: ReconcileQuery | None = None
 ) -> JSONResponse:
-    return await _reconcile(list(body.skus) if body else [], inventory, settings)
+    skus = list(body.skus) if body else []
+    return ok(reconciliation_view(await inventory.reconcile(skus)))

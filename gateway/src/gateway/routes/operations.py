@@ -1,4 +1,8 @@
-"""Liveness, readiness and metrics (REST_API.md "Operations")."""
+"""Liveness, readiness and metrics (REST_API.md "Operations").
+
+Readiness covers what the gateway needs to answer: its database and every upstream's
+gRPC health. The gateway neither publishes nor consumes events, so it holds no broker
+connection; each service reports its own broker in its own /ready."""
 
 from __future__ import annotations
 
@@ -8,17 +12,24 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from gateway.envelope import fail, ok
+from gateway.envelope import Envelope, fail, ok
+from gateway.openapi import errors
+from gateway.views.common import Status
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/health", summary="Liveness: the process answers")
+@router.get("/health", response_model=Envelope[Status], summary="Liveness: the process answers")
 async def health() -> JSONResponse:
-    return ok({"status": "ok"})
+    return ok(Status(status="ok"))
 
 
-@router.get("/ready", summary="Readiness: database, broker and every upstream's gRPC health")
+@router.get(
+    "/ready",
+    response_model=Envelope[Status],
+    responses=errors(503),
+    summary="Readiness: the database and every upstream's gRPC health",
+)
 async def ready(request: Request) -> JSONResponse:
     state = request.app.state
     failing: dict[str, str] = {}
@@ -33,8 +44,6 @@ async def ready(request: Request) -> JSONResponse:
         failing.update(await state.upstreams.failing())
 
     await asyncio.gather(check_db(), check_upstreams())
-    if not state.broker.is_up():
-        failing["broker"] = "not connected to RabbitMQ"
     if failing:
         return fail(
             503,
@@ -43,7 +52,7 @@ async def ready(request: Request) -> JSONResponse:
             {"failing": failing},
             headers={"Retry-After": "5"},
         )
-    return ok({"status": "ready"})
+    return ok(Status(status="ready"))
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)

@@ -12,6 +12,7 @@ from gateway import identity
 from gateway.deps import DEFAULT_LIMIT, Cursor, DbSession, Limit, Tokens, require
 from gateway.envelope import Envelope, ok
 from gateway.idempotency import IdempotencyDep
+from gateway.openapi import errors
 from gateway.schemas import UserCreate, UserPublic, UserUpdate
 from gateway.security import Principal
 
@@ -32,7 +33,7 @@ async def create_user(
     async def create() -> JSONResponse:
         user = await identity.create_user(session=session, data=body, now=tokens.clock.now())
         await session.commit()
-        return ok(UserPublic.of(user).model_dump(mode="json"), status_code=201)
+        return ok(UserPublic.of(user), status_code=201)
 
     # The fingerprint covers the password too, but only as part of a hash; the stored
     # replay is the public user, which holds no secret.
@@ -44,20 +45,25 @@ async def list_users(
     session: DbSession, _: Admin, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> JSONResponse:
     users, next_cursor = await identity.list_users(session=session, limit=limit, cursor=cursor)
-    return ok([UserPublic.of(u).model_dump(mode="json") for u in users], next_cursor=next_cursor)
+    return ok([UserPublic.of(u) for u in users], next_cursor=next_cursor)
 
 
 @router.get("/{user_id}", response_model=Envelope[UserPublic], summary="One user")
 async def get_user(user_id: uuid.UUID, session: DbSession, _: Admin) -> JSONResponse:
     user = await identity.get_user_or_raise(session=session, user_id=user_id)
-    return ok(UserPublic.of(user).model_dump(mode="json"))
+    return ok(UserPublic.of(user))
 
 
-@router.patch("/{user_id}", response_model=Envelope[UserPublic], summary="Change a user")
+@router.patch(
+    "/{user_id}",
+    response_model=Envelope[UserPublic],
+    responses=errors(409),
+    summary="Change a user",
+)
 async def update_user(
     user_id: uuid.UUID, body: UserUpdate, session: DbSession, tokens: Tokens, _: Admin
 ) -> JSONResponse:
     user = await identity.get_user_or_raise(session=session, user_id=user_id)
     await identity.update_user(session=session, user=user, data=body, now=tokens.clock.now())
     await session.commit()
-    return ok(UserPublic.of(user).model_dump(mode="json"))
+    return ok(UserPublic.of(user))

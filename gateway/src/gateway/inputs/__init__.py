@@ -1,0 +1,1 @@
+"""Request bodies of the public API, per area; `common` holds the shared pieces."""

@@ -1,0 +1,77 @@
+"""Request bodies of customers and orders."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from pydantic import Field
+
+from gateway.inputs.common import AddressIn, LineIn, Strict
+
+StatusName = Literal[
+    "QUOTE_PENDING", "QUOTE_SENT", "QUOTE_ACCEPTED", "ORDER_CONFIRMED", "SUPPLIER_ORDER_PLACED",
+    "AWAITING_DELIVERY", "IN_PREPARATION", "READY_TO_SHIP", "SHIPPED", "DELIVERED", "INVOICED",
+    "PAID", "RETURNED", "CANCELLED",
+]  # fmt: skip
+
+
+class CustomerCreate(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    email: str = Field(min_length=3, max_length=254)
+    company: str | None = Field(default=None, max_length=200)
+    vat_code: str | None = Field(
+        default=None, max_length=20, description="Romanian CUI, optional RO prefix"
+    )
+    address: AddressIn | None = None
+    phone: str | None = Field(default=None, max_length=30)
+
+
+class CustomerUpdate(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    email: str | None = Field(default=None, min_length=3, max_length=254)
+    company: str | None = Field(default=None, max_length=200)
+    vat_code: str | None = Field(default=None, max_length=20)
+    address: AddressIn | None = None
+    phone: str | None = Field(default=None, max_length=30)
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class OrderCreate(Strict):
+    customer_id: uuid.UUID
+    lines: list[LineIn] = Field(min_length=1, max_length=500)
+    allow_backorder: bool = False
+    notes: str | None = Field(default=None, max_length=2000)
+    shipping_address: AddressIn | None = None
+
+
+class QuoteRequestCreate(Strict):
+    customer_id: uuid.UUID
+    lines: list[LineIn] = Field(min_length=1, max_length=500)
+    notes: str | None = Field(default=None, max_length=2000)
+    shipping_address: AddressIn | None = None
+
+
+class StatusChange(Strict):
+    status: StatusName
+    reason: str | None = Field(default=None, max_length=500)
+    expected_version: int | None = Field(default=None, ge=1)
+
+
+class ShipmentCreate(Strict):
+    lines: list[LineIn] = Field(default_factory=list, max_length=500)
+    carrier: str | None = Field(default=None, max_length=100)
+    tracking_number: str | None = Field(default=None, max_length=100)
+
+
+class DeliveryCreate(Strict):
+    shipment_id: uuid.UUID
+
+
+class CancelRequest(Strict):
+    reason: str = Field(default="", max_length=500)
+
+
+class ReturnCreate(Strict):
+    lines: list[LineIn] = Field(default_factory=list, max_length=500)
+    reason: str = Field(default="", max_length=500)
