@@ -35,7 +35,8 @@ from gateway.deps import (
 )
 from gateway.envelope import ErrorEnvelope
 from gateway.idempotency import get_idempotency
-from gateway.ratelimit import API_PREFIX, UNLIMITED_PATHS
+from gateway.middleware import API_PREFIX
+from gateway.ratelimit import UNLIMITED_PATHS
 
 DESCRIPTIONS = {
     400: "Invalid input (`error.details.fields`: field → message)",
