@@ -6,7 +6,6 @@ holds the zero instant (1970-01-01T00:00:00Z, what proto3 gives for "never") is 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal, cast
 
@@ -14,6 +13,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from cypher.common.v1 import address_pb2, money_pb2
 from cypher.pricing.v1 import pricing_pb2
+from cypher_runtime.proto_values import datetime_from_pb, rfc3339
 from gateway.inputs.common import AddressIn
 
 TierName = Literal["STANDARD", "TIER_1", "TIER_2", "TIER_3"]
@@ -43,13 +43,7 @@ def time_of(msg: Any, field: str) -> str | None:
     ts: Timestamp = getattr(msg, field)
     if not ts.seconds and not ts.nanos:
         return None
-    return ts.ToDatetime(tzinfo=UTC).isoformat().replace("+00:00", "Z")
-
-
-def timestamp(value: datetime) -> Timestamp:
-    ts = Timestamp()
-    ts.FromDatetime(value.astimezone(UTC))
-    return ts
+    return rfc3339(datetime_from_pb(ts))
 
 
 def decimal_str(value: Decimal) -> str:

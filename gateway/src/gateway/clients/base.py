@@ -9,8 +9,8 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 import grpc
 
-from cypher_runtime.grpc_errors import error_from_rpc
 from cypher_runtime.grpc_client import call
+from cypher_runtime.grpc_errors import error_from_rpc
 from gateway.errors import ApiError
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,8 @@ from fastapi.responses import JSONResponse
 
 from cypher.common.v1 import pagination_pb2
 from cypher.pricing.v1 import pricing_pb2
-from gateway.convert import decimal_str, tier_to_proto, timestamp
+from cypher_runtime.proto_values import timestamp_pb
+from gateway.convert import decimal_str, tier_to_proto
 from gateway.deps import DEFAULT_LIMIT, Cursor, Limit, Pricing, require
 from gateway.envelope import Envelope, ok
 from gateway.idempotency import IdempotencyDep
@@ -81,8 +82,8 @@ async def create_promotion(
                 sku=body.sku or "",
                 category=body.category or "",
                 discount_pct=decimal_str(body.discount_pct),
-                starts_at=timestamp(body.starts_at),
-                ends_at=timestamp(body.ends_at),
+                starts_at=timestamp_pb(body.starts_at),
+                ends_at=timestamp_pb(body.ends_at),
             )
         )
         return ok(promotion_view(reply.promotion), status_code=201)
@@ -130,7 +131,7 @@ async def end_promotion(
 ) -> JSONResponse:
     request = pricing_pb2.EndPromotionRequest(promotion_id=promotion_id)
     if body is not None and body.ends_at is not None:
-        request.ends_at.CopyFrom(timestamp(body.ends_at))
+        request.ends_at.CopyFrom(timestamp_pb(body.ends_at))
     reply = await pricing.end_promotion(request)
     return ok(promotion_view(reply.promotion))
 
