@@ -22,6 +22,10 @@ install: | $(UV)
 protos:
 	$(UV) run --frozen bash scripts/gen_protos.sh
 
+# The typed API client the e2e tests use, generated from the gateway's OpenAPI document.
+client: protos
+	UV=$(UV) bash scripts/gen_client.sh
+
 # Find or bring up PostgreSQL and RabbitMQ (env vars, local servers, a container engine,
 # Debian packages — in that order); one line each says which (scripts/infra.py).
 infra-dev:
@@ -37,7 +41,7 @@ lint:
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
 
-typecheck: protos
+typecheck: protos client
 	$(UV) run --frozen mypy $(PY_SRC) $(PY_TESTS)
 
 buf-lint:
@@ -60,4 +64,4 @@ bench: install protos
 	@set -e; for b in bench/bench_*.py; do echo "=== $$b"; $(UV) run --frozen python $$b; done
 
 clean:
-	rm -rf .run tests-e2e/.logs libs/contracts/src/cypher
+	rm -rf .run tests-e2e/.logs tests-e2e/generated libs/contracts/src/cypher

@@ -127,6 +127,8 @@ def create_app(settings: GatewaySettings, *, clock: Clock | None = None) -> Fast
         openapi_url="/openapi.json",
         docs_url="/docs",
         redoc_url=None,
+        # operationId = the handler's name (unique), so generated clients read well.
+        generate_unique_id_function=lambda route: route.name,
     )
     app.state.settings = settings
     app.state.clock = the_clock
@@ -169,8 +171,9 @@ def create_app(settings: GatewaySettings, *, clock: Clock | None = None) -> Fast
         exclude_spans=["receive", "send"],
     )
 
-    # Operations endpoints answer both at the root (probes) and under the API prefix.
-    app.include_router(operations.router)
+    # Operations endpoints answer both at the root (probes) and under the API prefix; the
+    # document describes them once, under the prefix.
+    app.include_router(operations.router, include_in_schema=False)
     # Each area directly under the app (not nested in one /api/v1 router): one level less
     # for FastAPI's route matching on every request.
     for router in API_ROUTERS:

@@ -7,7 +7,7 @@ is every failure."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -41,15 +41,15 @@ class ErrorBody(BaseModel):
 
 
 class Envelope(BaseModel, Generic[T]):
-    success: bool = True
+    success: Literal[True]
     data: T
-    error: None = None
+    error: None
     metadata: Metadata
 
 
 class ErrorEnvelope(BaseModel):
-    success: bool = False
-    data: None = None
+    success: Literal[False]
+    data: None
     error: ErrorBody
     metadata: Metadata
 

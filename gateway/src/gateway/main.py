@@ -1,9 +1,11 @@
-"""`gateway serve | migrate`."""
+"""`gateway serve | migrate | openapi`."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import sys
 from pathlib import Path
 
 import uvicorn
@@ -23,8 +25,13 @@ def cli(argv: list[str] | None = None) -> None:
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("serve", help="serve the REST API")
     sub.add_parser("migrate", help="apply the gateway's database migrations and exit")
+    sub.add_parser("openapi", help="print the OpenAPI document the gateway serves")
     args = parser.parse_args(argv)
     settings = load_settings(GatewaySettings)
+    if args.command == "openapi":
+        # The same document as GET /openapi.json (built from the routes, no I/O).
+        sys.stdout.write(json.dumps(create_app(settings).openapi(), indent=2) + "\n")
+        return
     configure_logging("gateway", settings.log_level)
     if args.command == "migrate":
         migrate(MIGRATIONS, settings.database_url)

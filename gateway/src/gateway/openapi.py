@@ -134,7 +134,9 @@ def _document(app: FastAPI) -> dict[str, Any]:
         schemas.pop(name, None)
     for path, route in api_routes(app):
         for method in route.methods or ():
-            operation = doc["paths"][path][method.lower()]
+            operation = doc["paths"].get(path, {}).get(method.lower())
+            if operation is None:  # included with include_in_schema=False
+                continue
             responses: dict[str, Any] = operation.setdefault("responses", {})
             default_422 = responses.get("422", {})
             if "HTTPValidationError" in str(default_422):

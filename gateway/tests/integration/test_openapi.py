@@ -76,7 +76,7 @@ async def test_every_success_names_its_payload_inside_the_envelope(gateway: Gate
             envelope_name = schema["$ref"].rsplit("/", 1)[-1]
             assert envelope_name.endswith(("Envelope", "List")), (method, path, envelope_name)
             envelope = _resolve(doc, schema)
-            assert envelope["required"] == ["data", "metadata"], (method, path)
+            assert set(envelope["required"]) == {"success", "data", "error", "metadata"}
             data = envelope["properties"]["data"]
             named = data.get("$ref") or data.get("items", {}).get("$ref")
             assert named, f"{method} {path} {code}: data is not a named schema: {data}"
@@ -95,7 +95,9 @@ async def test_security_schemes_and_error_responses_are_declared(gateway: Gatewa
     }
     assert (schemes["cookie"]["in"], schemes["cookie"]["name"]) == ("cookie", "access_token")
     error = _resolve(doc, {"$ref": "#/components/schemas/ErrorEnvelope"})
-    assert set(error["required"]) == {"error", "metadata"}
+    assert set(error["required"]) == {"success", "data", "error", "metadata"}
+    ids = [op["operationId"] for _, _, op in _operations(doc)]
+    assert len(ids) == len(set(ids)), "operationIds must be unique (handler names)"
     public = {"/api/v1/health", "/api/v1/ready", "/api/v1/auth/login", "/api/v1/auth/refresh"}
     for method, path, op in _operations(doc):
         failures = {c: r for c, r in op["responses"].items() if c[0] in "45"}
