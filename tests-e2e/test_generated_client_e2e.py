@@ -28,8 +28,8 @@ from cypher_api.models import (
     ProductCreate,
     ProductDetailEnvelope,
     ProductEnvelope,
-    ReceiptCreate,
     StockChangeEnvelope,
+    StockReceiptCreate,
 )
 from cypher_api.types import Unset
 
@@ -68,7 +68,7 @@ async def test_an_order_placed_and_read_through_the_typed_client(stack: LocalSta
         assert (product.data.sku, product.data.list_price) == (sku, "15.00")
 
         receipt = await create_receipt.asyncio(
-            client=api, body=ReceiptCreate(sku=sku, warehouse="A", quantity=5)
+            client=api, body=StockReceiptCreate(sku=sku, warehouse="A", quantity=5)
         )
         assert isinstance(receipt, StockChangeEnvelope), receipt
         assert receipt.data.stock.on_hand == 5

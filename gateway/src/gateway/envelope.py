@@ -6,7 +6,7 @@ is every failure."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Generic, Literal, TypeVar
 
 from fastapi.responses import JSONResponse
@@ -58,15 +58,21 @@ def metadata(**extra: Any) -> dict[str, Any]:
     return {"request_id": current_request_id(), **extra}
 
 
-def _payload(data: BaseModel | Sequence[BaseModel]) -> Any:
-    if isinstance(data, BaseModel):
-        return data.model_dump(mode="json", by_alias=True)
-    return [item.model_dump(mode="json", by_alias=True) for item in data]
+# A payload is a view model (or a list of them); a JSON-ready mapping is passed through.
+Payload = BaseModel | Mapping[str, object] | Sequence[BaseModel | Mapping[str, object]]
 
 
-def ok(
-    data: BaseModel | Sequence[BaseModel], *, status_code: int = 200, **meta: Any
-) -> JSONResponse:
+def _json(item: BaseModel | Mapping[str, object]) -> Any:
+    return item.model_dump(mode="json", by_alias=True) if isinstance(item, BaseModel) else item
+
+
+def _payload(data: Payload) -> Any:
+    if isinstance(data, BaseModel | Mapping):
+        return _json(data)
+    return [_json(item) for item in data]
+
+
+def ok(data: Payload, *, status_code: int = 200, **meta: Any) -> JSONResponse:
     return JSONResponse(
         {"success": True, "data": _payload(data), "error": None, "metadata": metadata(**meta)},
         status_code=status_code,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import grpc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -47,6 +48,15 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return fail(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
+
+    @app.exception_handler(grpc.aio.AioRpcError)
+    async def _rpc_error(_: Request, exc: grpc.aio.AioRpcError) -> JSONResponse:
+        # A gRPC error that did not pass through an upstream client (transitional:
+        # routes still calling bare stubs) gets the same mapping.
+        from gateway.clients.base import UpstreamError
+
+        err = UpstreamError("upstream", exc)
+        return fail(err.status_code, err.code, err.message, err.details, err.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

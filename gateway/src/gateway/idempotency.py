@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
+import grpc
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -154,6 +155,11 @@ class Idempotency:
             response = await handler()
         except ApiError as exc:
             response = fail(exc.status_code, exc.code, exc.message, exc.details, exc.headers)
+        except grpc.aio.AioRpcError as exc:  # a bare stub call (transitional)
+            from gateway.clients.base import UpstreamError
+
+            err = UpstreamError("upstream", exc)
+            response = fail(err.status_code, err.code, err.message, err.details, err.headers)
         except BaseException:
             await self.release()
             raise

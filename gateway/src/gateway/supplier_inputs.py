@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from cypher.suppliers.v1 import suppliers_pb2 as pb
-from gateway.catalog import Sku
+from gateway.inputs.common import Sku
 
 SupplierSku = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w.\-/+#]+$")]
 Warehouse = Annotated[str, Field(min_length=1, max_length=10, pattern=r"^[A-Za-z0-9]+$")]

@@ -11,7 +11,7 @@ from gateway.inputs.common import Sku, Strict, WarehouseCode
 Quantity = Annotated[int, Field(gt=0, le=1_000_000_000)]
 
 
-class ReceiptCreate(Strict):
+class StockReceiptCreate(Strict):
     sku: Sku
     warehouse: WarehouseCode
     quantity: Quantity

@@ -52,7 +52,7 @@ class QuoteRequestCreate(Strict):
     shipping_address: AddressIn | None = None
 
 
-class StatusChange(Strict):
+class OrderStatusChange(Strict):
     status: StatusName
     reason: str | None = Field(default=None, max_length=500)
     expected_version: int | None = Field(default=None, ge=1)

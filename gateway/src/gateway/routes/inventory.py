@@ -19,8 +19,8 @@ from gateway.idempotency import IdempotencyDep
 from gateway.inputs.common import Sku
 from gateway.inputs.inventory import (
     AdjustmentCreate,
-    ReceiptCreate,
     ReconcileQuery,
+    StockReceiptCreate,
     ThresholdUpdate,
     TransferCreate,
 )
@@ -85,7 +85,7 @@ async def list_low_stock(
     summary="Goods received into a warehouse (Idempotency-Key honoured)",
 )
 async def create_receipt(
-    body: ReceiptCreate, inventory: Inventory, idem: IdempotencyDep, _: Write
+    body: StockReceiptCreate, inventory: Inventory, idem: IdempotencyDep, _: Write
 ) -> JSONResponse:
     async def receive() -> JSONResponse:
         reply = await inventory.receive(

@@ -24,7 +24,7 @@ from gateway.deps import DEFAULT_LIMIT, Cursor, Integration, Inventory, Limit, O
 from gateway.envelope import Envelope, ok
 from gateway.errors import ApiError
 from gateway.idempotency import IdempotencyDep
-from gateway.inputs.orders import OrderCreate, QuoteRequestCreate, StatusChange
+from gateway.inputs.orders import OrderCreate, OrderStatusChange, QuoteRequestCreate
 from gateway.security import Principal
 from gateway.views.orders import (
     Order,
@@ -205,7 +205,7 @@ async def get_history(order_id: uuid.UUID, orders: Orders, _: Read) -> JSONRespo
 )
 async def change_status(
     order_id: uuid.UUID,
-    body: StatusChange,
+    body: OrderStatusChange,
     orders: Orders,
     user: Annotated[Principal, require("orders:status")],
 ) -> JSONResponse:

@@ -23,13 +23,15 @@ from cypher.common.v1 import pagination_pb2
 from cypher.orders.v1 import orders_pb2
 from cypher.quotations.v1 import quotations_pb2 as pb
 from cypher_runtime.grpc_client import call
-from gateway.catalog import priced_line_view
+from gateway.convert import time_of as time_view
 from gateway.deps import DEFAULT_LIMIT, Cursor, Limit, OrdersStub, QuotationsStub, Settings, require
 from gateway.envelope import Envelope, ok
 from gateway.idempotency import IdempotencyDep
-from gateway.routes.customers import Strict, address_view, time_view
-from gateway.routes.orders import order_view
+from gateway.inputs.common import Strict
 from gateway.security import Principal
+from gateway.views.catalog import priced_line_view
+from gateway.views.common import address_of as address_view
+from gateway.views.orders import order_view
 
 router = APIRouter(tags=["quotations"])
 
@@ -211,7 +213,7 @@ def customer_view(q: pb.Quotation) -> QuotationCustomerView | None:
         vat_code=c.vat_code or None,
         email=c.email or None,
         phone=c.phone or None,
-        address=AddressView(**address) if address else None,
+        address=AddressView(**address.model_dump()) if address else None,
     )
 
 
@@ -224,7 +226,9 @@ def quotation_view(q: pb.Quotation) -> QuotationView:
         status=status_name(q.status),
         lines=[
             QuotationLineView(
-                sku=ln.sku, quantity=ln.quantity, price=PricedLineView(**priced_line_view(ln.price))
+                sku=ln.sku,
+                quantity=ln.quantity,
+                price=PricedLineView(**priced_line_view(ln.price).model_dump()),
             )
             for ln in q.lines
         ],
@@ -541,7 +545,7 @@ async def convert_quotation(
     view = ConversionView(
         order_id=reply.order_id,
         order_number=reply.order_number,
-        order=order_view(order.order),
+        order=order_view(order.order).model_dump(mode="json", by_alias=True),
         quotation=quotation_view(reply.quotation),
     )
     return ok(_data(view), status_code=201)

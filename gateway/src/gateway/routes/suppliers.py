@@ -14,10 +14,10 @@ from pydantic import BaseModel
 from cypher.common.v1 import pagination_pb2
 from cypher.suppliers.v1 import suppliers_pb2 as pb
 from cypher_runtime.grpc_client import call
-from gateway.catalog import Sku
 from gateway.deps import DEFAULT_LIMIT, Cursor, Limit, Settings, SuppliersStub, require
 from gateway.envelope import Envelope, ok
 from gateway.idempotency import IdempotencyDep
+from gateway.inputs.common import Sku
 from gateway.supplier_inputs import (
     FEED_FORMATS,
     MappingCreate,
