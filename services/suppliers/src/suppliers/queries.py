@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cypher_runtime.paging import CursorCodec, page_limit
 from suppliers.db.orders import line_of, order_of
-from suppliers.db.products import HistoryPoint, alert_of, product_of
+from suppliers.db.products import HistoryPoint, alert_of, offers_for, product_of
 from suppliers.db.runs import run_of
 from suppliers.db.suppliers import supplier_of
 from suppliers.db.tables import price_alerts as a
@@ -159,29 +159,6 @@ async def list_price_alerts(
         )
     rows = [alert_of(x) for x in await session.execute(stmt)]
     return _page(rows, limit, ALERTS, lambda x: (x.created_at.isoformat(), x.id))
-
-
-async def offers_for(session: AsyncSession, sku: str) -> list[Offer]:
-    """Every active supplier's mapped offer for `sku` (unranked)."""
-    rows = await session.execute(
-        sa.select(p, s.c.name.label("supplier_name"))
-        .join(s, s.c.id == p.c.supplier_id)
-        .where(p.c.sku == sku, s.c.active)
-    )
-    return [
-        Offer(
-            supplier_id=x.supplier_id,
-            supplier_name=x.supplier_name,
-            supplier_sku=x.supplier_sku,
-            sku=x.sku,
-            price=x.price,
-            currency=x.currency,
-            in_stock=x.in_stock,
-            stock_quantity=x.stock_quantity,
-            updated_at=x.last_seen_at,
-        )
-        for x in rows
-    ]
 
 
 async def list_offers(

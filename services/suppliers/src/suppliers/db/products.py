@@ -10,11 +10,14 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cypher_runtime.db import UnitOfWork
 from suppliers.db.tables import price_alerts as a
 from suppliers.db.tables import price_history as h
 from suppliers.db.tables import supplier_products as t
+from suppliers.db.tables import suppliers as s
+from suppliers.domain.offers import Offer
 from suppliers.domain.products import AlertStatus, PriceAlert, SupplierProduct
 from suppliers.errors import PriceAlertNotFound, SupplierProductNotFound
 
@@ -70,6 +73,29 @@ class HistoryPoint:
     change_pct: Decimal | None
     sync_run_id: str | None
     observed_at: datetime
+
+
+async def offers_for(session: AsyncSession, sku: str) -> list[Offer]:
+    """Every active supplier's mapped offer for `sku` (unranked)."""
+    rows = await session.execute(
+        sa.select(t, s.c.name.label("supplier_name"))
+        .join(s, s.c.id == t.c.supplier_id)
+        .where(t.c.sku == sku, s.c.active)
+    )
+    return [
+        Offer(
+            supplier_id=x.supplier_id,
+            supplier_name=x.supplier_name,
+            supplier_sku=x.supplier_sku,
+            sku=x.sku,
+            price=x.price,
+            currency=x.currency,
+            in_stock=x.in_stock,
+            stock_quantity=x.stock_quantity,
+            updated_at=x.last_seen_at,
+        )
+        for x in rows
+    ]
 
 
 class SupplierProducts:
@@ -136,6 +162,9 @@ class SupplierProducts:
                 .where(t.c.supplier_id == supplier_id, t.c.supplier_sku == sa.any_(codes))
                 .values(last_seen_at=at)
             )
+
+    async def offers_for(self, sku: str) -> list[Offer]:
+        return await offers_for(self.session, sku)
 
     async def record_history(self, points: Sequence[HistoryPoint]) -> None:
         if points:

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from cypher_runtime.db import UnitOfWork
-from suppliers import events, queries
-from suppliers.db.products import HistoryPoint, PriceAlerts, SupplierProducts
+from suppliers import events
+from suppliers.db.products import HistoryPoint
 from suppliers.domain.feed import FeedItem
 from suppliers.domain.offers import Offer, best_offer
 from suppliers.domain.products import (
@@ -33,7 +33,8 @@ class CatalogUseCases:
         threshold, `supplier.price_changed` for every price change); counts go on `run`."""
         now = self.ctx.clock.now()
         threshold = self.ctx.policy.alert_threshold_pct
-        repo = SupplierProducts(uow)
+        stores = self.ctx.stores(uow)
+        repo = stores.products
         known = await repo.by_supplier_skus(supplier.id, [i.supplier_sku for i in items])
         added: list[SupplierProduct] = []
         changed: list[SupplierProduct] = []
@@ -87,14 +88,14 @@ class CatalogUseCases:
         await repo.save_many(changed)
         await repo.seen(supplier.id, unchanged, now)
         await repo.record_history(history)
-        await PriceAlerts(uow).add_many(alerts)
+        await stores.alerts.add_many(alerts)
 
     async def map_item(
         self, uow: UnitOfWork, supplier_id: str, supplier_sku: str, sku: str
     ) -> SupplierProduct:
         if not supplier_sku.strip():
             raise ValidationFailed({"supplier_sku": "required"})
-        repo = SupplierProducts(uow)
+        repo = self.ctx.stores(uow).products
         product = await repo.get(supplier_id, supplier_sku.strip())
         mapped = product.mapped_to(sku)
         if mapped is not product:
@@ -102,7 +103,7 @@ class CatalogUseCases:
         return mapped
 
     async def acknowledge_alert(self, uow: UnitOfWork, alert_id: str) -> PriceAlert:
-        repo = PriceAlerts(uow)
+        repo = self.ctx.stores(uow).alerts
         alert = await repo.get(alert_id)
         done = alert.acknowledged(self.ctx.clock.now())
         if done is not alert:
@@ -110,7 +111,8 @@ class CatalogUseCases:
         return done
 
     async def best_offer(self, uow: UnitOfWork, sku: str) -> Offer:
-        offer = best_offer(await queries.offers_for(uow.session, sku), self.ctx.policy.fx_rates)
+        offers = await self.ctx.stores(uow).products.offers_for(sku)
+        offer = best_offer(offers, self.ctx.policy.fx_rates)
         if offer is None:
             raise NoOffer(f"no supplier offers {sku}", details={"sku": sku})
         return offer

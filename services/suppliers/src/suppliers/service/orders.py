@@ -9,10 +9,7 @@ from datetime import date
 from decimal import Decimal
 
 from cypher_runtime.db import UnitOfWork
-from suppliers import events, queries
-from suppliers.db.orders import SupplierOrders
-from suppliers.db.products import SupplierProducts
-from suppliers.db.suppliers import Suppliers
+from suppliers import events
 from suppliers.domain.offers import Offer, best_offer
 from suppliers.domain.orders import (
     OrderLine,
@@ -23,6 +20,7 @@ from suppliers.domain.orders import (
 )
 from suppliers.errors import SupplierProductNotFound, ValidationFailed
 from suppliers.service.policy import Context
+from suppliers.service.ports import ProductStore
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +48,14 @@ class OrderUseCases:
         draft: bool = False,
     ) -> tuple[SupplierOrder, bool]:
         """(the order, replayed): the same idempotency key returns the first order."""
-        repo = SupplierOrders(uow)
+        stores = self.ctx.stores(uow)
+        repo = stores.orders
         if idempotency_key:
             earlier = await repo.by_idempotency_key(idempotency_key)
             if earlier is not None:
                 return earlier, True
-        supplier = await Suppliers(uow).get(supplier_id)
-        products = SupplierProducts(uow)
+        supplier = await stores.suppliers.get(supplier_id)
+        products = stores.products
         for i, line in enumerate(lines):
             if line.unit_price >= 0 and line.supplier_sku:
                 continue
@@ -93,12 +92,12 @@ class OrderUseCases:
         return order, False
 
     async def _product_for(
-        self, products: SupplierProducts, supplier_id: str, line: OrderLine
+        self, products: ProductStore, supplier_id: str, line: OrderLine
     ) -> tuple[str, Decimal]:
         if line.supplier_sku:
             p = await products.get(supplier_id, line.supplier_sku)
             return p.supplier_sku, p.price
-        offers = await queries.offers_for(products.session, line.sku)
+        offers = await products.offers_for(line.sku)
         mine = [o for o in offers if o.supplier_id == supplier_id]
         if not mine:
             raise SupplierProductNotFound("no mapped item")
@@ -106,7 +105,7 @@ class OrderUseCases:
         return cheapest.supplier_sku, cheapest.price
 
     async def get_order(self, uow: UnitOfWork, order_id: str) -> SupplierOrder:
-        return await SupplierOrders(uow).get(order_id)
+        return await self.ctx.stores(uow).orders.get(order_id)
 
     async def change_order_status(
         self,
@@ -118,7 +117,7 @@ class OrderUseCases:
         received: list[Receipt] | None = None,
         expected_version: int = 0,
     ) -> SupplierOrder:
-        repo = SupplierOrders(uow)
+        repo = self.ctx.stores(uow).orders
         order = await repo.get(order_id, for_update=True)
         loaded = order.version
         order.change_status(
@@ -136,7 +135,7 @@ class OrderUseCases:
     async def receive_order(
         self, uow: UnitOfWork, order_id: str, receipts: list[Receipt], expected_version: int = 0
     ) -> SupplierOrder:
-        repo = SupplierOrders(uow)
+        repo = self.ctx.stores(uow).orders
         order = await repo.get(order_id, for_update=True)
         loaded = order.version
         order.receive(receipts, self.ctx.clock.now(), expected_version=expected_version)
@@ -153,7 +152,7 @@ class OrderUseCases:
         for line in lines:
             if line.quantity <= 0 or not line.sku:
                 continue
-            offers = await queries.offers_for(uow.session, line.sku)
+            offers = await self.ctx.stores(uow).products.offers_for(line.sku)
             offer = best_offer(offers, self.ctx.policy.fx_rates)
             if offer is None:
                 log.warning(

@@ -10,6 +10,7 @@ from cypher_runtime.clock import Clock
 from suppliers.domain.feed import PriceBounds
 from suppliers.domain.products import DEFAULT_ALERT_THRESHOLD_PCT
 from suppliers.domain.supplier import SyncSchedule
+from suppliers.service.ports import StoresOf
 
 
 @dataclass(frozen=True)
@@ -27,3 +28,4 @@ class Context:
     clock: Clock
     policy: Policy
     new_id: Callable[[], str]
+    stores: StoresOf

@@ -7,8 +7,6 @@ from datetime import datetime
 
 from cypher_runtime.db import UnitOfWork
 from suppliers import events
-from suppliers.db.runs import SyncRuns
-from suppliers.db.suppliers import Suppliers
 from suppliers.domain.supplier import Supplier, SupplierDraft, SyncStatus, new_supplier
 from suppliers.domain.sync import SyncRun, SyncTrigger
 from suppliers.errors import SupplierInactive
@@ -25,16 +23,16 @@ class SupplierUseCases:
         supplier = new_supplier(
             self.ctx.new_id(), draft, self.ctx.clock.now(), self.ctx.policy.default_schedule
         )
-        await Suppliers(uow).add(supplier)
+        await self.ctx.stores(uow).suppliers.add(supplier)
         return supplier
 
     async def get_supplier(self, uow: UnitOfWork, supplier_id: str) -> Supplier:
-        return await Suppliers(uow).get(supplier_id)
+        return await self.ctx.stores(uow).suppliers.get(supplier_id)
 
     async def update_supplier(
         self, uow: UnitOfWork, supplier_id: str, draft: SupplierDraft, expected_version: int
     ) -> Supplier:
-        repo = Suppliers(uow)
+        repo = self.ctx.stores(uow).suppliers
         current = await repo.get(supplier_id, for_update=True)
         updated = current.changed(draft, self.ctx.clock.now(), expected_version)
         await repo.save(updated)
@@ -49,12 +47,13 @@ class SupplierUseCases:
     ) -> tuple[SyncRun | None, bool]:
         """(the run, True) when this call started it; (the running one, False) when the
         supplier already has one; (None, False) when its schedule slot was taken."""
-        supplier = await Suppliers(uow).get(supplier_id, for_update=True)
+        stores = self.ctx.stores(uow)
+        supplier = await stores.suppliers.get(supplier_id, for_update=True)
         if not supplier.active:
             raise SupplierInactive(
                 f"supplier {supplier.name} is inactive", details={"supplier_id": supplier_id}
             )
-        runs = SyncRuns(uow)
+        runs = stores.runs
         running = await runs.running(supplier_id)
         if running is not None:
             return running, False
@@ -75,8 +74,9 @@ class SupplierUseCases:
     ) -> SyncRun:
         now = self.ctx.clock.now()
         run.finish(now, failed=failed)
-        await SyncRuns(uow).save(run)
-        await Suppliers(uow).record_sync(
+        stores = self.ctx.stores(uow)
+        await stores.runs.save(run)
+        await stores.suppliers.record_sync(
             run.supplier_id, at=now, status=run.status, validators=validators
         )
         uow.publish(events.sync_completed(run, now))
@@ -84,7 +84,7 @@ class SupplierUseCases:
 
     async def abandon_stale_runs(self, uow: UnitOfWork, started_before: datetime) -> int:
         """Close runs whose process died mid-scrape, so the supplier can run again."""
-        stale = await SyncRuns(uow).stale(started_before)
+        stale = await self.ctx.stores(uow).runs.stale(started_before)
         for run in stale:
             run.add_error("abandoned: the scrape did not finish in time (process stopped?)")
             await self.finish_run(uow, run, failed=True, validators=None)
@@ -92,7 +92,7 @@ class SupplierUseCases:
         return len(stale)
 
     async def validators(self, uow: UnitOfWork, supplier_id: str) -> Validators:
-        return await Suppliers(uow).validators(supplier_id)
+        return await self.ctx.stores(uow).suppliers.validators(supplier_id)
 
     async def schedulable(self, uow: UnitOfWork) -> list[Supplier]:
-        return await Suppliers(uow).active()
+        return await self.ctx.stores(uow).suppliers.active()
