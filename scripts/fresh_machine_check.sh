@@ -102,7 +102,8 @@ if [ -z "$ready" ]; then
 fi
 say "make dev reached /ready in ${dev_seconds}s; its first screen:"
 grep -E "infra:|http://|admin|ready" "$work/dev.log" | head -30 | tee -a "$log"
-podman exec "$name" bash -c 'pkill -INT -f scripts/dev.py; sleep 5; pkill -f "make dev" || true'
+# Ctrl-C as a person would (the [s] keeps pkill from matching its own command line).
+podman exec "$name" bash -c 'pkill -INT -f "[s]cripts/dev.py"; sleep 10; pgrep -fa "[s]cripts/dev.py" || echo "make dev stopped"' | tee -a "$log"
 
 say "make test"
 started=$(date +%s)
