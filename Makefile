@@ -50,7 +50,7 @@ buf-lint:
 check: lint typecheck buf-lint
 
 test: install protos check infra-test
-	./scripts/run_tests.sh
+	UV=$(UV) ./scripts/run_tests.sh
 
 # The seven images from deploy/Dockerfile (podman; CYPHER_ENGINE=docker works too), then
 # each run as Kubernetes runs it against throwaway databases (scripts/images.sh).

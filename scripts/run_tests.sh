@@ -13,7 +13,7 @@ for suite in "${suites[@]}"; do
   [ -d "$suite" ] || continue
   echo "=== $suite"
   out=$(mktemp)
-  uv run pytest "$suite" -q -p no:randomly 2>&1 | tee "$out"
+  "${UV:-uv}" run pytest "$suite" -q -p no:randomly 2>&1 | tee "$out"
   rc=${PIPESTATUS[0]}
   line=$(grep -E "^(=+ )?[0-9]+ (passed|failed|error)" "$out" | tail -1)
   p=$(grep -oE "[0-9]+ passed" <<<"$line" | grep -oE "[0-9]+" || echo 0)
