@@ -12,19 +12,28 @@ per-client limits (tested by the gateway's own tests) would rightly refuse.
 from __future__ import annotations
 
 import asyncio
+import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest_asyncio
 
 from cypher_testkit.polling import eventually
+from cypher_testkit.processes import console_script
 from cypher_testkit.stack import LocalStack
 
 RATE_LIMIT_ENV = "GATEWAY_RATE_LIMIT_ENABLED"
-PAUSE_ENV = "ORDERS_SAGA_PAUSE_AFTER_RESERVE_SECONDS"
+# `orders serve`, and the same with the crash window open (a test seam, not a setting).
+ORDERS = [*console_script("orders"), "serve"]
+PAUSED_ORDERS = [
+    sys.executable,
+    str(Path(__file__).parent / "orders_paused_after_reserve.py"),
+    "serve",
+]
 
 
 @dataclass
@@ -100,9 +109,18 @@ class Api:
         return list(data["mismatches"])
 
 
-async def _restart(stack: LocalStack, name: str, env: dict[str, str | None]) -> None:
+async def _restart(
+    stack: LocalStack,
+    name: str,
+    env: dict[str, str | None],
+    *,
+    args: list[str] | None = None,
+) -> None:
+    """Restart a process with changed environment variables (and command line)."""
     process = stack.process(name)
     process.terminate()
+    if args is not None:
+        process.args = args
     for key, value in env.items():
         if value is None:
             process.env.pop(key, None)
@@ -259,7 +277,7 @@ async def test_kill_9_between_reservation_and_confirmation_is_recovered(api: Api
     await api.receive(sku, 10)
     customer = await api.customer()
     orders = stack.process("orders")
-    await _restart(stack, "orders", {PAUSE_ENV: "60"})  # fault injection on
+    await _restart(stack, "orders", {}, args=PAUSED_ORDERS)  # the crash window open
     key = f"crash-{uuid.uuid4()}"
     try:
         pending = asyncio.create_task(api.place(customer, {sku: 4}, key=key))
@@ -274,7 +292,7 @@ async def test_kill_9_between_reservation_and_confirmation_is_recovered(api: Api
         interrupted = await pending
         assert interrupted.status_code in (502, 503, 504), interrupted.text
     finally:
-        await _restart(stack, "orders", {PAUSE_ENV: None})
+        await _restart(stack, "orders", {}, args=ORDERS)
 
     async def visible() -> list[Any]:
         return list(await api.ok("GET", "/orders", params={"customer_id": customer}))

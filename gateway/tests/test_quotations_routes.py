@@ -23,7 +23,7 @@ from inventory.main import MIGRATIONS as INVENTORY_MIGRATIONS
 from inventory.main import assemble as assemble_inventory
 from inventory.settings import InventorySettings
 from orders.main import MIGRATIONS as ORDERS_MIGRATIONS
-from orders.main import wire
+from orders.main import assemble as assemble_orders
 from orders.settings import OrdersSettings
 from quotations.main import MIGRATIONS as QUOTATIONS_MIGRATIONS
 from quotations.main import assemble as assemble_quotations
@@ -59,7 +59,7 @@ async def quotations_gateway(
         ),
         queue_prefix=broker_scope.queue_prefix,
     ).runtime
-    orders = wire(
+    orders = assemble_orders(
         OrdersSettings(
             database_url=await database_factory("orders", ORDERS_MIGRATIONS),
             grpc_port=orders_port,

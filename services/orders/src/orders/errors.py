@@ -1,30 +1,38 @@
-"""Coded errors of the orders service (one stable machine code each).
-
-The runtime's gRPC interceptor maps each `kind` to a status code; the gateway maps
-that to HTTP. `remote_error` rebuilds an upstream's coded error so it passes
-through orders unchanged (INSUFFICIENT_STOCK with its shortfall, PRODUCT_NOT_FOUND…).
-"""
+"""Coded errors of the orders service, one stable machine code each, on the grpc-free
+bases of `cypher_runtime.errors` (the runtime's interceptor maps their kinds to status
+codes; the gateway maps those to HTTP). `remote_error` rebuilds an upstream's coded
+error so it passes through orders unchanged (INSUFFICIENT_STOCK with its shortfall,
+PRODUCT_NOT_FOUND…)."""
 
 from __future__ import annotations
 
 from functools import cache
 from typing import Any
 
-from cypher_runtime.errors import Conflict, DomainError, ErrorKind, NotFound, ValidationFailed
+from cypher_runtime.errors import (
+    AlreadyExists,
+    Conflict,
+    DomainError,
+    ErrorKind,
+    Exhausted,
+    IllegalState,
+    NotFound,
+    ValidationFailed,
+)
 
 __all__ = [
     "ConfirmationNeedsPlacement",
-    "Conflict",
     "CustomerNotFound",
     "DependencyUnavailable",
     "DomainError",
     "DuplicateEmail",
+    "ErrorKind",
     "IdempotencyKeyReused",
     "IllegalTransition",
     "InsufficientStock",
     "InvalidQuantity",
-    "NotFound",
     "OrderNotFound",
+    "PlacementAbandoned",
     "PlacementInProgress",
     "SagaTakenOver",
     "ShipmentNotFound",
@@ -46,9 +54,7 @@ class ShipmentNotFound(NotFound):
     code = "SHIPMENT_NOT_FOUND"
 
 
-class DuplicateEmail(Conflict):
-    """The servicer answers ALREADY_EXISTS for it (the runtime has no such kind)."""
-
+class DuplicateEmail(AlreadyExists):
     code = "DUPLICATE_EMAIL"
 
 
@@ -56,23 +62,20 @@ class VersionConflict(Conflict):
     code = "VERSION_CONFLICT"
 
 
-class IllegalTransition(DomainError):
+class IllegalTransition(IllegalState):
     """details = {"from": ..., "to": ..., "allowed": [...]} (BUSINESS_RULES.md)."""
 
     code = "ILLEGAL_TRANSITION"
-    kind = ErrorKind.PRECONDITION
 
 
-class ConfirmationNeedsPlacement(DomainError):
+class ConfirmationNeedsPlacement(IllegalState):
     """ORDER_CONFIRMED needs prices and a reservation: only the placement saga sets it."""
 
     code = "CONFIRMATION_REQUIRES_PLACEMENT"
-    kind = ErrorKind.PRECONDITION
 
 
-class IdempotencyKeyReused(DomainError):
+class IdempotencyKeyReused(IllegalState):
     code = "IDEMPOTENCY_KEY_REUSED"
-    kind = ErrorKind.PRECONDITION
 
 
 class PlacementInProgress(Conflict):
@@ -87,24 +90,34 @@ class SagaTakenOver(Conflict):
     code = "SAGA_TAKEN_OVER"
 
 
-class InvalidQuantity(DomainError):
-    """More shipped/returned than possible; details name the sku and the limit."""
+class InvalidQuantity(ValidationFailed):
+    """More shipped/returned than possible; the fields name the sku and the limit."""
 
     code = "INVALID_QUANTITY"
-    kind = ErrorKind.INVALID
+
+    def __init__(self, message: str, *, fields: dict[str, str], sku: str = "") -> None:
+        super().__init__(fields, message)
+        if sku:
+            self.details["sku"] = sku
 
 
-class InsufficientStock(DomainError):
+class InsufficientStock(Exhausted):
     """details = {"shortfall": {sku: units}} exactly as inventory reported it."""
 
     code = "INSUFFICIENT_STOCK"
-    kind = ErrorKind.EXHAUSTED
 
 
 class DependencyUnavailable(DomainError):
     """An upstream service did not answer (down, deadline): the caller may retry."""
 
     code = "UPSTREAM_UNAVAILABLE"
+    kind = ErrorKind.UNAVAILABLE
+
+
+class PlacementAbandoned(DomainError):
+    """The saga's owner died half-way and the recoverer compensated it."""
+
+    code = "PLACEMENT_ABANDONED"
     kind = ErrorKind.UNAVAILABLE
 
 

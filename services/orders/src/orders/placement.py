@@ -1,25 +1,29 @@
-"""The order placement saga (ARCHITECTURE.md §3) and its recoverer.
-
-Steps, each recorded in `saga_log` with its timings, the order row carrying the saga
-state (`placement`) and its owner (this process's instance id):
+"""The order placement saga (ARCHITECTURE.md §3). Each step is its own transaction;
+the order row carries the saga state (`placement`) and its owner (this process's
+instance id), and every step is recorded in `saga_log` with its timings:
 
     START    tx: insert the order (placement PENDING, no status: invisible)
     PRICE    pricing QuoteLines → tx: store the prices
     RESERVE  inventory Reserve (idempotent by order id) → tx: store the reservation
-             [fault-injection pause point: ORDERS_SAGA_PAUSE_AFTER_RESERVE_SECONDS]
+             [test seam: the `after_reserve` hook of `main.assemble`]
     CONFIRM  inventory ConfirmReservation → tx: number + ORDER_CONFIRMED + history
              + outbox order.created, order.confirmed, order.status_changed
              (+ order.backorder_needed), placement CONFIRMED
 
-Failures: a business refusal before anything is reserved (unknown sku, insufficient
-stock: inventory reserves all or nothing) marks the order REJECTED — it stays invisible
-and a repeat with the same idempotency key replays the same error. Any failure after
-the reservation, or a Reserve whose outcome is unknown, compensates (Release) and marks
-it FAILED (a repeat with the same key places a fresh order). Every saga write is a
-compare-and-set on (owner, placement), so a saga and the recoverer can never both act.
-
-Recovery rule (domain.recovery): a saga whose owner is gone is confirmed iff its prices
-are stored and inventory holds a live reservation for it; otherwise it is compensated.
+Crash guarantees:
+* A business refusal before anything is reserved (unknown sku, insufficient stock:
+  inventory reserves all or nothing) marks the order REJECTED; it stays invisible and a
+  repeat with the same idempotency key replays the same error.
+* Any failure after the reservation, or a Reserve whose outcome is unknown, compensates
+  (Release) and marks it FAILED; a repeat with the same key places a fresh order.
+* If this process dies (or loses the database) anywhere, the saga stays PENDING or
+  COMPENSATING with an owner whose heartbeat stops (or no owner), and the recoverer
+  (`orders.recovery`) confirms it iff its prices are stored and inventory holds a live
+  reservation, else compensates it. No stock stays reserved for an invisible order;
+  no confirmed order lacks its reservation.
+* Every saga write is a compare-and-set on (owner, placement) (`orders.saga_outcomes`),
+  so the saga and the recoverer never both act; a saga that was taken over fails with
+  SAGA_TAKEN_OVER instead of confirming twice.
 """
 
 from __future__ import annotations
@@ -30,25 +34,19 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any
+from functools import partial
 
 from cypher_runtime.clock import Clock
-from cypher_runtime.db import Database
-from cypher_runtime.errors import ErrorKind
-from orders import db
-from orders import events as ev
-from orders.domain.model import (
-    LinePrice,
-    Order,
-    OrderSource,
-    Placement,
-    new_order,
-)
-from orders.domain.recovery import RecoveryAction, decide_recovery
-from orders.domain.status import OrderStatus, check_transition
+from cypher_runtime.db import Database, UnitOfWork, in_transaction
+from orders.db.customers import Customers
+from orders.db.documents import price_document
+from orders.db.orders import Orders
+from orders.db.saga_store import error_from_document
+from orders.domain.order import Order, OrderSource, new_order
+from orders.domain.placement import Placement, Reservation
+from orders.domain.prices import LinePrice
 from orders.errors import (
     CustomerNotFound,
     DependencyUnavailable,
@@ -57,17 +55,20 @@ from orders.errors import (
     InsufficientStock,
     OrderNotFound,
     PlacementInProgress,
-    SagaTakenOver,
     ValidationFailed,
-    remote_error,
 )
-from orders.ports import InventoryPort, PricingPort, ReservationInfo
+from orders.saga_outcomes import SagaOutcomes
+from orders.upstreams import InventoryPort, PricingPort
 
 log = logging.getLogger(__name__)
 
 SYSTEM = "system"
 # Inserting the order races only with requests bearing the same key; a few rounds settle it.
 MAX_INSERT_ATTEMPTS = 5
+
+# A test seam (crash tests): awaited with the order id once the reservation is stored,
+# before the confirmation. Production passes none.
+AfterReserve = Callable[[uuid.UUID], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class PlaceOrder:
         body = {
             "customer_id": str(self.customer_id),
             "lines": sorted(self.lines.items()),
-            "locked": sorted((k, dict(v.fields)) for k, v in self.locked_prices.items()),
+            "locked": sorted((k, price_document(v)) for k, v in self.locked_prices.items()),
             "allow_backorder": self.allow_backorder,
             "notes": self.notes,
             "shipping_address": self.shipping_address,
@@ -98,31 +99,6 @@ class PlaceOrder:
             "pricing_date": self.pricing_date,
         }
         return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def error_record(err: DomainError) -> dict[str, Any]:
-    return {
-        "code": err.code,
-        "kind": err.kind.value,
-        "message": err.message,
-        "details": err.details,
-    }
-
-
-def error_from_record(record: Mapping[str, Any]) -> DomainError:
-    return remote_error(
-        str(record.get("code", "PLACEMENT_FAILED")),
-        ErrorKind(str(record.get("kind", ErrorKind.PRECONDITION.value))),
-        str(record.get("message", "order placement failed")),
-        dict(record.get("details") or {}),
-    )
-
-
-class PlacementAbandoned(DomainError):
-    """The saga's owner died half-way and the recoverer compensated it."""
-
-    code = "PLACEMENT_ABANDONED"
-    kind = ErrorKind.UNAVAILABLE
 
 
 class PlacementSaga:
@@ -134,28 +110,24 @@ class PlacementSaga:
         clock: Clock,
         *,
         instance_id: str | None = None,
-        pause_after_reserve: float = 0.0,
         replay_wait: float = 10.0,
-        instance_timeout: float = 10.0,
-        max_age: float = 120.0,
+        after_reserve: AfterReserve | None = None,
     ) -> None:
         self.db = database
         self.pricing = pricing
         self.inventory = inventory
         self.clock = clock
         self.instance_id = instance_id or f"orders-{uuid.uuid4().hex[:12]}"
-        self.pause_after_reserve = pause_after_reserve
         self.replay_wait = replay_wait
-        self.instance_timeout = timedelta(seconds=instance_timeout)
-        self.max_age = timedelta(seconds=max_age)
+        self.after_reserve = after_reserve
+        self.outcomes = SagaOutcomes(database, inventory, clock, self.instance_id)
 
-    # ================================================================ placing =========
     async def place(self, cmd: PlaceOrder) -> tuple[Order, bool]:
         """Place an order; returns (order, replayed)."""
         if not cmd.lines:
             raise ValidationFailed({"lines": "at least one line is required"})
         if cmd.quote_request_order_id is not None:
-            return await self._convert_quote_request(cmd)
+            return await self._convert_quote_request(cmd, cmd.quote_request_order_id)
         # A conversion is idempotent by its quotation whatever key the caller sent.
         key = f"quotation:{cmd.quotation_id}" if cmd.quotation_id else cmd.idempotency_key
         fingerprint = cmd.fingerprint()
@@ -177,62 +149,71 @@ class PlacementSaga:
                 shipping_address=cmd.shipping_address,
                 quotation_id=cmd.quotation_id or None,
             )
-            async with self.db.unit_of_work() as uow:
-                if await db.get_customer(uow.session, cmd.customer_id) is None:
-                    raise CustomerNotFound(
-                        f"customer {cmd.customer_id} not found",
-                        details={"customer_id": str(cmd.customer_id)},
-                    )
-                inserted = await db.insert_order(
-                    uow.session,
-                    order,
-                    idempotency_key=key or None,
-                    request_hash=fingerprint,
-                    saga_owner=self.instance_id,
-                )
-                if not inserted:
-                    continue  # a concurrent request with the same key won the insert: replay it
-                await self._log(
-                    uow.session, order, "START", "SUCCEEDED", now, now, {"actor": cmd.actor}
-                )
-                await uow.commit()
+
+            start = partial(self._start, order=order, cmd=cmd, key=key, fingerprint=fingerprint)
+            inserted = await in_transaction(self.db, start)
+            if not inserted:
+                continue  # a concurrent request with the same key won the insert: replay it
             return await self._run(order, cmd), False
         raise PlacementInProgress(
             "an order with this idempotency key is being placed; retry",
             details={"idempotency_key": key},
         )
 
+    async def _start(
+        self, uow: UnitOfWork, order: Order, cmd: PlaceOrder, key: str, fingerprint: str
+    ) -> bool:
+        """START: the order row (invisible), owned by this process. False when a
+        concurrent request with the same key inserted first."""
+        if not await Customers(uow).exists(cmd.customer_id):
+            raise CustomerNotFound(
+                f"customer {cmd.customer_id} not found",
+                details={"customer_id": str(cmd.customer_id)},
+            )
+        added = await Orders(uow).add(
+            order,
+            idempotency_key=key or None,
+            request_hash=fingerprint,
+            saga_owner=self.instance_id,
+        )
+        if added:
+            at = order.created_at
+            await self.outcomes.log(
+                uow, order, "START", "SUCCEEDED", at, {"actor": cmd.actor}, finished=at
+            )
+        return added
+
     async def _existing(self, key: str, fingerprint: str) -> Order | None:
         """The order of an earlier request with this key, its stored refusal, or None
         when the key is free (or its earlier attempt FAILED and may be placed again)."""
         deadline = time.monotonic() + self.replay_wait
+
+        async def look(uow: UnitOfWork) -> Order | bool | None:
+            earlier = await Orders(uow).by_idempotency_key(key)
+            if earlier is None:
+                return None
+            if earlier.request_hash != fingerprint:
+                raise IdempotencyKeyReused(
+                    "this idempotency key was used with a different request",
+                    details={"idempotency_key": key},
+                )
+            order = earlier.order
+            if order.placement == Placement.CONFIRMED or (
+                order.placement is None and order.visible
+            ):
+                return order
+            if order.placement == Placement.REJECTED:
+                raise error_from_document(earlier.saga_error or {})
+            if order.placement == Placement.FAILED:
+                # Never visible: free the key so this retry places a new order.
+                await Orders(uow).release_key(order.id)
+                return None
+            return False  # still being placed
+
         while True:
-            async with self.db.unit_of_work() as uow:
-                row = await db.find_order_by(uow.session, idempotency_key=key)
-                if row is None:
-                    return None
-                if row["request_hash"] != fingerprint:
-                    raise IdempotencyKeyReused(
-                        "this idempotency key was used with a different request",
-                        details={"idempotency_key": key},
-                    )
-                placement = Placement(row["placement"]) if row["placement"] else None
-                if placement == Placement.CONFIRMED or (placement is None and row["status"]):
-                    return db.row_to_order(row)
-                if placement == Placement.REJECTED:
-                    raise error_from_record(row["saga_error"] or {})
-                if placement == Placement.FAILED:
-                    # Never visible: free the key so this retry places a new order.
-                    await uow.session.execute(
-                        db.orders.update()
-                        .where(
-                            db.orders.c.id == row["id"],
-                            db.orders.c.placement == Placement.FAILED.value,
-                        )
-                        .values(idempotency_key=None, quotation_id=None)
-                    )
-                    await uow.commit()
-                    return None
+            found = await in_transaction(self.db, look)
+            if found is not False:
+                return found if isinstance(found, Order) else None
             if time.monotonic() > deadline:
                 raise PlacementInProgress(
                     "an order with this idempotency key is still being placed",
@@ -240,86 +221,83 @@ class PlacementSaga:
                 )
             await asyncio.sleep(0.05)
 
-    async def _convert_quote_request(self, cmd: PlaceOrder) -> tuple[Order, bool]:
+    async def _convert_quote_request(
+        self, cmd: PlaceOrder, order_id: uuid.UUID
+    ) -> tuple[Order, bool]:
         """Confirm an existing quote-request order (QUOTE_ACCEPTED) through the saga."""
-        assert cmd.quote_request_order_id is not None
         now = self.clock.now()
-        async with self.db.unit_of_work() as uow:
-            order = await db.get_order(uow.session, cmd.quote_request_order_id, for_update=True)
+
+        async def start(uow: UnitOfWork) -> tuple[Order, bool]:
+            order = await Orders(uow).get(order_id, for_update=True)
             if order is None or not order.visible:
                 raise OrderNotFound(
-                    f"order {cmd.quote_request_order_id} not found",
-                    details={"order_id": str(cmd.quote_request_order_id)},
+                    f"order {order_id} not found", details={"order_id": str(order_id)}
                 )
             if order.placement == Placement.CONFIRMED:
                 return order, True
-            if order.placement in (Placement.PENDING, Placement.COMPENSATING):
+            if order.being_placed:
                 raise PlacementInProgress(f"order {order.id} is being placed")
-            assert order.status is not None
-            check_transition(order.status, OrderStatus.ORDER_CONFIRMED)
-            converted = new_order(
-                order_id=order.id,
-                customer_id=order.customer_id,
-                source=order.source,
-                lines=cmd.lines,
+            order.begin_conversion(
+                cmd.lines,
                 locked=cmd.locked_prices,
+                allow_backorder=cmd.allow_backorder,
+                quotation_id=cmd.quotation_id,
+                notes=cmd.notes,
+                shipping_address=cmd.shipping_address,
                 at=now,
             )
-            order.lines = converted.lines
-            order.allow_backorder = cmd.allow_backorder
-            order.quotation_id = cmd.quotation_id or order.quotation_id
-            order.notes = cmd.notes or order.notes
-            order.shipping_address = cmd.shipping_address or order.shipping_address
-            order.placement = Placement.PENDING
-            order.updated_at = now
-            await db.save_order(uow.session, order, saga_owner=self.instance_id)
-            await self._log(
-                uow.session, order, "START", "SUCCEEDED", now, now, {"actor": cmd.actor}
-            )
-            await uow.commit()
+            await Orders(uow).save(order, saga_owner=self.instance_id)
+            detail = {"actor": cmd.actor}
+            await self.outcomes.log(uow, order, "START", "SUCCEEDED", now, detail, finished=now)
+            return order, False
+
+        order, replayed = await in_transaction(self.db, start)
+        if replayed:
+            return order, True
         return await self._run(order, cmd), False
 
     async def _run(self, order: Order, cmd: PlaceOrder) -> Order:
         try:
-            return await self._steps(order, cmd)
+            await self._price(order, cmd)
+            reservation = await self._reserve(order)
+            if self.after_reserve is not None:
+                await self.after_reserve(order.id)
+            await self.outcomes.confirm(order, reservation, actor=cmd.actor, owner=self.instance_id)
+            return order
         except DomainError:
             raise  # every coded outcome was recorded by the step that raised it
         except Exception as exc:
             # Anything else (the database went away mid-saga…): hand the saga to the
             # recoverer at once instead of holding it while this process stays alive.
             log.exception("placement interrupted; leaving the saga to the recoverer")
-            await self._orphan(order.id, self.instance_id)
+            await self.outcomes.orphan(order.id, self.instance_id)
             raise DependencyUnavailable(
                 "the order placement was interrupted; it will be confirmed or released",
                 details={"order_id": str(order.id)},
             ) from exc
 
-    async def _steps(self, order: Order, cmd: PlaceOrder) -> Order:
-        # -- PRICE -------------------------------------------------------------------
+    async def _price(self, order: Order, cmd: PlaceOrder) -> None:
         t0 = self.clock.now()
         unlocked = {ln.sku: ln.quantity for ln in order.lines if not ln.price_locked}
-        pricing_date = cmd.pricing_date
         if unlocked:
             try:
                 quote = await self.pricing.quote_lines(
                     customer_id=order.customer_id, lines=unlocked, pricing_date=cmd.pricing_date
                 )
             except DependencyUnavailable as err:
-                await self._finish(order, Placement.FAILED, err, step="PRICE", started=t0)
+                await self.outcomes.finish(order, Placement.FAILED, err, step="PRICE", started=t0)
                 raise
             except DomainError as err:
-                await self._finish(order, Placement.REJECTED, err, step="PRICE", started=t0)
+                await self.outcomes.finish(order, Placement.REJECTED, err, step="PRICE", started=t0)
                 raise
             prices, pricing_date = quote.prices, quote.pricing_date
         else:
             prices = {}
-            locked_dates = [
-                str(p.fields.get("pricing_date") or "") for p in cmd.locked_prices.values()
-            ]
+            locked_dates = [p.pricing_date for p in cmd.locked_prices.values() if p.pricing_date]
             pricing_date = (
-                pricing_date
-                or next((d for d in locked_dates if d), "")
-                or (self.clock.now().date().isoformat())
+                cmd.pricing_date
+                or next(iter(locked_dates), "")
+                or self.clock.now().date().isoformat()
             )
         missing = [sku for sku in unlocked if sku not in prices]
         if missing:
@@ -327,12 +305,12 @@ class PlacementSaga:
                 "pricing did not price every line",
                 details={"service": "pricing", "missing": missing},
             )
-            await self._finish(order, Placement.FAILED, gap, step="PRICE", started=t0)
+            await self.outcomes.finish(order, Placement.FAILED, gap, step="PRICE", started=t0)
             raise gap
         order.apply_prices(prices, pricing_date=pricing_date, at=self.clock.now())
-        await self._save_step(order, "PRICE", t0, {"pricing_date": pricing_date})
+        await self.outcomes.save_step(order, "PRICE", t0, {"pricing_date": pricing_date})
 
-        # -- RESERVE -------------------------------------------------------------------
+    async def _reserve(self, order: Order) -> Reservation:
         t0 = self.clock.now()
         try:
             reservation = await self.inventory.reserve(
@@ -342,330 +320,19 @@ class PlacementSaga:
             )
         except InsufficientStock as err:
             # All or nothing: inventory reserved nothing, so nothing to compensate.
-            await self._finish(order, Placement.REJECTED, err, step="RESERVE", started=t0)
+            await self.outcomes.finish(order, Placement.REJECTED, err, step="RESERVE", started=t0)
             raise
         except DependencyUnavailable as err:
             # The outcome is unknown (it may have reserved): release to be sure.
-            await self._compensate(order, err, final=Placement.FAILED, step="RESERVE")
+            await self.outcomes.compensate(order, err, final=Placement.FAILED, step="RESERVE")
             raise
         except DomainError as err:
-            await self._compensate(order, err, final=Placement.REJECTED, step="RESERVE")
+            await self.outcomes.compensate(order, err, final=Placement.REJECTED, step="RESERVE")
             raise
         order.record_reservation(reservation.id, reservation.backorders, at=self.clock.now())
-        await self._save_step(
-            order,
-            "RESERVE",
-            t0,
-            {
-                "reservation_id": reservation.id,
-                "backorders": {b.sku: b.quantity for b in reservation.backorders},
-            },
-        )
-
-        if self.pause_after_reserve > 0:
-            # Fault injection only (crash tests): a window between reserve and confirm.
-            log.warning(
-                "saga paused after reserve (fault injection)", extra={"order_id": str(order.id)}
-            )
-            await asyncio.sleep(self.pause_after_reserve)
-
-        # -- CONFIRM -------------------------------------------------------------------
-        await self._confirm(order, reservation, actor=cmd.actor, owner=self.instance_id)
-        return order
-
-    async def _confirm(
-        self, order: Order, reservation: ReservationInfo, *, actor: str, owner: str
-    ) -> None:
-        t0 = self.clock.now()
-        try:
-            await self.inventory.confirm_reservation(order_id=order.id)
-        except DomainError as err:
-            final = (
-                Placement.FAILED if isinstance(err, DependencyUnavailable) else Placement.REJECTED
-            )
-            await self._compensate(order, err, final=final, step="CONFIRM_RESERVATION", owner=owner)
-            raise
-        t1 = self.clock.now()
-        try:
-            async with self.db.unit_of_work() as uow:
-                was_new = order.status is None
-                order.confirm(number=None, actor=actor, at=t1)
-                saved = await db.save_order(
-                    uow.session,
-                    order,
-                    require_owner=owner,
-                    require_placement=[Placement.PENDING],
-                    clear_owner=True,
-                )
-                if not saved:
-                    raise SagaTakenOver(f"order {order.id} was taken over by the recoverer")
-                await db.append_history(uow.session, order.id, order.pending_changes)
-                await self._log(
-                    uow.session,
-                    order,
-                    "CONFIRM",
-                    "SUCCEEDED",
-                    t0,
-                    self.clock.now(),
-                    {"confirm_reservation_ms": _ms(t0, t1)},
-                    owner=owner,
-                )
-                if order.number is None:
-                    # Last write before the events: the year's counter row serializes
-                    # every confirmation until commit, so it is held as briefly as possible.
-                    order.number = await db.assign_order_number(uow.session, order.id, t1.year)
-                if was_new:
-                    uow.publish(ev.created(order, t1))
-                uow.publish(
-                    ev.confirmed(order, t1), *ev.status_events(order, order.pending_changes)
-                )
-                backorders = [b for b in reservation.backorders if b.quantity > 0]
-                if backorders:
-                    uow.publish(ev.backorder_needed(order, backorders, t1))
-                order.pending_changes.clear()
-                await uow.commit()
-        except (SagaTakenOver, DomainError):
-            raise
-        except Exception as exc:
-            # The commit may or may not have happened: never compensate blindly here.
-            # Orphan the saga; the recoverer reads the truth and confirms or releases.
-            log.exception("confirmation failed; leaving the saga to the recoverer")
-            await self._orphan(order.id, owner)
-            raise DependencyUnavailable(
-                "the order could not be confirmed now; it will be confirmed or released",
-                details={"order_id": str(order.id)},
-            ) from exc
-
-    # ================================================================ helpers =========
-    async def _log(
-        self,
-        session: Any,
-        order: Order,
-        step: str,
-        state: str,
-        started: datetime,
-        finished: datetime | None,
-        detail: dict[str, Any] | None = None,
-        *,
-        owner: str | None = None,
-    ) -> None:
-        await db.log_step(
-            session,
-            order.id,
-            step=step,
-            state=state,
-            started_at=started,
-            finished_at=finished,
-            owner=owner or self.instance_id,
-            detail=detail,
-        )
-
-    async def _save_step(
-        self, order: Order, step: str, started: datetime, detail: dict[str, Any]
-    ) -> None:
-        async with self.db.unit_of_work() as uow:
-            saved = await db.save_order(
-                uow.session,
-                order,
-                require_owner=self.instance_id,
-                require_placement=[Placement.PENDING],
-            )
-            if not saved:
-                raise SagaTakenOver(f"order {order.id} was taken over by the recoverer")
-            await self._log(
-                uow.session, order, step, "SUCCEEDED", started, self.clock.now(), detail
-            )
-            await uow.commit()
-
-    async def _finish(
-        self,
-        order: Order,
-        final: Placement,
-        err: DomainError,
-        *,
-        step: str,
-        started: datetime,
-        owner: str | None = None,
-        from_placement: Placement = Placement.PENDING,
-    ) -> None:
-        """End the saga without a confirmed order (REJECTED or FAILED)."""
-        owner = owner or self.instance_id
-        order.placement = final
-        async with self.db.unit_of_work() as uow:
-            saved = await db.save_order(
-                uow.session,
-                order,
-                require_owner=owner,
-                require_placement=[from_placement],
-                saga_error=error_record(err),
-                clear_owner=True,
-            )
-            if saved:
-                await self._log(
-                    uow.session,
-                    order,
-                    step,
-                    "FAILED",
-                    started,
-                    self.clock.now(),
-                    {**error_record(err), "placement": final.value},
-                    owner=owner,
-                )
-                await uow.commit()
-
-    async def _compensate(
-        self,
-        order: Order,
-        err: DomainError,
-        *,
-        final: Placement,
-        step: str,
-        owner: str | None = None,
-    ) -> None:
-        """Release the reservation, then end the saga. The COMPENSATING mark comes first,
-        so nobody can confirm the order while its stock is being released."""
-        owner = owner or self.instance_id
-        t0 = self.clock.now()
-        if order.placement != Placement.COMPENSATING:
-            order.placement = Placement.COMPENSATING
-            async with self.db.unit_of_work() as uow:
-                marked = await db.save_order(
-                    uow.session,
-                    order,
-                    require_owner=owner,
-                    require_placement=[Placement.PENDING],
-                    saga_error=error_record(err),
-                )
-                if not marked:
-                    return  # someone else owns the saga now; it decides
-                await self._log(
-                    uow.session,
-                    order,
-                    step,
-                    "FAILED",
-                    t0,
-                    self.clock.now(),
-                    error_record(err),
-                    owner=owner,
-                )
-                await uow.commit()
-        try:
-            await self.inventory.release(order_id=order.id, reason=f"saga compensation: {err.code}")
-        except DomainError:
-            log.warning(
-                "release failed; the recoverer will finish the compensation",
-                extra={"order_id": str(order.id)},
-            )
-            await self._orphan(order.id, owner)
-            return
-        await self._finish(
-            order,
-            final,
-            err,
-            step="COMPENSATE",
-            started=t0,
-            owner=owner,
-            from_placement=Placement.COMPENSATING,
-        )
-
-    async def _orphan(self, order_id: uuid.UUID, owner: str) -> None:
-        """Give the saga up so the recoverer takes it at once (best effort)."""
-        try:
-            async with self.db.unit_of_work() as uow:
-                await db.set_saga_owner(uow.session, order_id, expected=owner, new=None)
-                await uow.commit()
-        except Exception:
-            log.warning(
-                "could not orphan saga; the recoverer will find it by its dead owner",
-                extra={"order_id": str(order_id)},
-            )
-
-    # ================================================================ recovery ========
-    async def heartbeat(self) -> None:
-        async with self.db.unit_of_work() as uow:
-            await db.heartbeat(uow.session, self.instance_id, self.clock.now())
-            await uow.commit()
-
-    async def recover_once(self) -> list[tuple[uuid.UUID, RecoveryAction]]:
-        """Complete or compensate every saga whose owner is gone. Returns what it did."""
-        await self.heartbeat()
-        now = self.clock.now()
-        async with self.db.unit_of_work() as uow:
-            orphans = await db.orphaned_sagas(
-                uow.session, now=now, instance_timeout=self.instance_timeout, max_age=self.max_age
-            )
-            # Instances silent for a day own nothing any more (their sagas were recovered).
-            await db.forget_dead_instances(uow.session, before=now - timedelta(days=1))
-            await uow.commit()
-        done: list[tuple[uuid.UUID, RecoveryAction]] = []
-        for order_id, owner in orphans:
-            async with self.db.unit_of_work() as uow:
-                claimed = await db.set_saga_owner(
-                    uow.session, order_id, expected=owner, new=self.instance_id
-                )
-                await uow.commit()
-            if not claimed:
-                continue
-            try:
-                done.append((order_id, await self._recover(order_id)))
-            except DomainError as err:
-                log.warning(
-                    "recovery postponed", extra={"order_id": str(order_id), "error": repr(err)}
-                )
-                await self._orphan(order_id, self.instance_id)
-        return done
-
-    async def _recover(self, order_id: uuid.UUID) -> RecoveryAction:
-        async with self.db.unit_of_work() as uow:
-            order = await db.get_order(uow.session, order_id)
-        if order is None:
-            return RecoveryAction.NOTHING
-        reservation = None
-        if order.placement == Placement.PENDING:
-            reservation = await self.inventory.get_reservation(order_id=order_id)
-        action = decide_recovery(
-            order.placement,
-            prices_stored=order.prices_stored,
-            reservation=reservation.state if reservation is not None else None,
-        )
-        t0 = self.clock.now()
-        async with self.db.unit_of_work() as uow:
-            await self._log(
-                uow.session,
-                order,
-                "RECOVER",
-                action.value,
-                t0,
-                t0,
-                {
-                    "reservation": reservation.state.value if reservation else None,
-                    "prices_stored": order.prices_stored,
-                },
-            )
-            await uow.commit()
-        log.info("saga recovered", extra={"order_id": str(order_id), "action": action.value})
-        if action == RecoveryAction.CONFIRM:
-            assert reservation is not None
-            if order.reservation_id is None:
-                order.record_reservation(reservation.id, reservation.backorders, at=t0)
-            await self._confirm(order, reservation, actor=SYSTEM, owner=self.instance_id)
-        elif action == RecoveryAction.COMPENSATE:
-            err = PlacementAbandoned(
-                "the order placement was interrupted and rolled back; please retry",
-                details={"order_id": str(order_id)},
-            )
-            await self._compensate(order, err, final=Placement.FAILED, step="RECOVER")
-        return action
-
-    async def run_recoverer(self, interval: float) -> None:
-        """Background job: heartbeat + recovery at start-up and then periodically."""
-        while True:
-            try:
-                await self.recover_once()
-            except Exception:
-                log.exception("saga recoverer pass failed")
-            await asyncio.sleep(interval)
-
-
-def _ms(start: datetime, end: datetime) -> float:
-    return round((end - start).total_seconds() * 1000, 3)
+        detail = {
+            "reservation_id": reservation.id,
+            "backorders": {b.sku: b.quantity for b in reservation.backorders},
+        }
+        await self.outcomes.save_step(order, "RESERVE", t0, detail)
+        return reservation

@@ -28,5 +28,3 @@ class OrdersSettings(ServiceSettings):
     saga_recover_interval_seconds: float = Field(default=5.0, gt=0)
     saga_max_age_seconds: float = Field(default=120.0, gt=0)
     idempotent_replay_wait_seconds: float = Field(default=10.0, ge=0)
-    # Fault injection (crash tests): off unless set.
-    saga_pause_after_reserve_seconds: float = Field(default=0.0, ge=0)

@@ -38,9 +38,10 @@ from inventory.main import MIGRATIONS as INVENTORY_MIGRATIONS
 from inventory.main import assemble as assemble_inventory
 from inventory.settings import InventorySettings
 from orders.main import MIGRATIONS as ORDERS_MIGRATIONS
-from orders.main import OrdersApp, wire
-from orders.ports import InventoryPort, PricingPort
+from orders.main import OrdersApp, assemble
+from orders.placement import AfterReserve
 from orders.settings import OrdersSettings
+from orders.upstreams import InventoryPort, PricingPort
 from pricing.main import MIGRATIONS as PRICING_MIGRATIONS
 from pricing.main import build as build_pricing
 from pricing.settings import PricingSettings
@@ -64,7 +65,6 @@ class Stack:
     orders_stub: orders_pb2_grpc.OrdersServiceAsyncStub
     inventory_stub: inventory_pb2_grpc.InventoryServiceAsyncStub
     pricing_stub: pricing_pb2_grpc.PricingServiceAsyncStub
-    pricing_ready: bool
     scope: BrokerScope
     tap: EventTap
     orders_url: str
@@ -174,14 +174,6 @@ def locked_price(sku: str, quantity: int, unit_net: str) -> pr.PricedLine:
     )
 
 
-async def _pricing_answers(stub: pricing_pb2_grpc.PricingServiceAsyncStub) -> bool:
-    try:
-        await stub.ListTiers(pr.ListTiersRequest(), timeout=5)
-    except grpc.aio.AioRpcError as err:
-        return err.code() != grpc.StatusCode.UNIMPLEMENTED
-    return True
-
-
 async def _wait_serving(target: str) -> None:
     from grpc_health.v1 import health_pb2, health_pb2_grpc
 
@@ -212,7 +204,7 @@ async def running_stack(
     pricing_port: PricingPort | None = None,
     inventory_port: Callable[[str], InventoryPort] | None = None,
     run_recoverer: bool = False,
-    pause_after_reserve: float = 0.0,
+    after_reserve: AfterReserve | None = None,
     instance_timeout: float = 10.0,
     max_age: float = 120.0,
     db_pool_size: int = 10,
@@ -249,7 +241,6 @@ async def running_stack(
         http_port=free_port(),
         pricing_addr=f"127.0.0.1:{pricing_port_no}",
         inventory_addr=inventory_target,
-        saga_pause_after_reserve_seconds=pause_after_reserve,
         saga_instance_timeout_seconds=instance_timeout,
         saga_max_age_seconds=max_age,
         saga_recover_interval_seconds=0.5,
@@ -258,9 +249,10 @@ async def running_stack(
         db_pool_size=db_pool_size,
         **common,
     )
-    app = wire(
+    app = assemble(
         orders_settings,
         clock=clock,
+        after_reserve=after_reserve,
         pricing=pricing_port,
         inventory=inventory_port(inventory_target) if inventory_port else None,
         run_recoverer=run_recoverer,
@@ -303,7 +295,6 @@ async def running_stack(
             orders_stub=orders_pb2_grpc.OrdersServiceStub(channels[2]),
             inventory_stub=inventory_pb2_grpc.InventoryServiceStub(channels[1]),
             pricing_stub=pricing_stub,
-            pricing_ready=await _pricing_answers(pricing_stub),
             scope=scope,
             tap=tap,
             orders_url=orders_url,

@@ -64,10 +64,31 @@ async def test_invoice_then_payment_make_the_order_invoiced_then_paid(stack: Sta
     paid = await stack.events(oev.OrderPaid, lambda e: e.order_id == order.id)
     assert paid[0].amount_paid.amount == "24.20"
     assert paid[0].invoice_id == "FL-0001"
-    # The same payment delivered again has no second effect.
-    await stack.publish(payment, subject=order.id)
+    before = (await stack.orders_stub.GetOrder(pb.GetOrderRequest(order_id=order.id))).order
+    # integration notifies the same payment again (a new event): once it is consumed
+    # (its inbox row is written with its effect), nothing has changed a second time.
+    duplicate = await stack.publish(payment, subject=order.id)
+    await eventually(
+        lambda: stack.sql("SELECT 1 FROM inbox WHERE event_id = $1", duplicate),
+        bool,
+        what="the duplicate payment consumed",
+    )
     final = (await stack.orders_stub.GetOrder(pb.GetOrderRequest(order_id=order.id))).order
-    assert final.invoice_id == "FL-0001"
+    assert final.status == pb.ORDER_STATUS_PAID
+    assert (final.version, final.amount_paid.amount) == (before.version, "24.20")
+    effects = await stack.sql(
+        "SELECT event_type, count(*) AS n FROM outbox WHERE aggregate_id = $1 "
+        "AND event_type IN ('orders.order.paid.v1', 'orders.order.status_changed.v1') "
+        "GROUP BY event_type",
+        order.id,
+    )
+    # status changes: confirmed, in preparation, ready, shipped, delivered, invoiced, paid
+    assert {r["event_type"]: r["n"] for r in effects} == {
+        "orders.order.paid.v1": 1,
+        "orders.order.status_changed.v1": 7,
+    }
+    history = await stack.orders_stub.GetOrderHistory(pb.GetOrderHistoryRequest(order_id=order.id))
+    assert [h.to_status for h in history.history].count(pb.ORDER_STATUS_PAID) == 1
 
 
 async def test_supplier_events_drive_a_backordered_order(stack: Stack) -> None:

@@ -1,5 +1,5 @@
-"""The placement saga over real gRPC with real inventory (and real pricing once it
-answers): confirmation, insufficient stock, idempotency, gap-free numbers."""
+"""The placement saga over real gRPC with real inventory and real pricing:
+confirmation, insufficient stock, idempotency, gap-free numbers."""
 
 from __future__ import annotations
 
@@ -144,8 +144,6 @@ async def test_an_unknown_customer_is_refused_before_anything_happens(stack: Sta
 
 
 async def test_real_pricing_prices_the_lines(stack: Stack) -> None:
-    if not stack.pricing_ready:
-        pytest.skip("pricing answers UNIMPLEMENTED (its servicer has not landed yet)")
     customer = await stack.customer()
     await stack.product("LED-P", cost="10.00", margin_pct="50")
     await stack.stock("LED-P", 20)
@@ -158,8 +156,6 @@ async def test_real_pricing_prices_the_lines(stack: Stack) -> None:
 
 
 async def test_an_unknown_sku_at_pricing_is_refused_and_nothing_reserved(stack: Stack) -> None:
-    if not stack.pricing_ready:
-        pytest.skip("pricing answers UNIMPLEMENTED (its servicer has not landed yet)")
     customer = await stack.customer()
     await stack.stock("NOPE-1", 5)
     with pytest.raises(grpc.aio.AioRpcError) as caught:

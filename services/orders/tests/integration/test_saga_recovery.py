@@ -18,14 +18,17 @@ from cypher_runtime.grpc_client import make_channel
 from cypher_runtime.grpc_errors import error_from_rpc
 from cypher_testkit.broker import BrokerScope
 from cypher_testkit.polling import eventually
-from orders.clients import GrpcInventory
-from orders.domain.model import LinePrice
+from orders.domain.placement import Reservation
+from orders.domain.prices import LinePrice, PricedQuote
 from orders.errors import DependencyUnavailable
-from orders.placement import PlacementSaga, PlaceOrder
-from orders.ports import PricedQuote, PricingPort, ReservationInfo
-from orders.proto_mapping import line_price_from_proto
+from orders.placement import AfterReserve, PlacementSaga, PlaceOrder
+from orders.upstreams import GrpcInventory, PricingPort
+from orders.wire import line_price_from_proto
 
 from .harness import DatabaseFactory, Stack, locked_price, running_stack
+
+INSTANCE_TIMEOUT = 1.0
+MAX_AGE = 4.0
 
 
 @pytest_asyncio.fixture(loop_scope="session")
@@ -34,7 +37,11 @@ async def recovering(
 ) -> AsyncIterator[Stack]:
     """The stack with its recoverer running and a 1 s owner timeout."""
     async with running_stack(
-        database_factory, broker_scope, run_recoverer=True, instance_timeout=1.0, max_age=4.0
+        database_factory,
+        broker_scope,
+        run_recoverer=True,
+        instance_timeout=INSTANCE_TIMEOUT,
+        max_age=MAX_AGE,
     ) as s:
         yield s
 
@@ -44,7 +51,7 @@ class LostAnswerInventory(GrpcInventory):
 
     async def reserve(
         self, *, order_id: uuid.UUID, lines: Mapping[str, int], allow_backorder: bool
-    ) -> ReservationInfo:
+    ) -> Reservation:
         await super().reserve(order_id=order_id, lines=lines, allow_backorder=allow_backorder)
         raise DependencyUnavailable("inventory did not answer (injected)")
 
@@ -54,7 +61,7 @@ class HangingReserveInventory(GrpcInventory):
 
     async def reserve(
         self, *, order_id: uuid.UUID, lines: Mapping[str, int], allow_backorder: bool
-    ) -> ReservationInfo:
+    ) -> Reservation:
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
 
@@ -85,14 +92,34 @@ def prices(lines: dict[str, int]) -> dict[str, LinePrice]:
     return {sku: line_price_from_proto(locked_price(sku, q, "10.00")) for sku, q in lines.items()}
 
 
-def other_saga(s: Stack, inventory: GrpcInventory, *, pause: float = 0.0) -> PlacementSaga:
+def pause(seconds: float) -> AfterReserve:
+    """The crash window: the saga sleeps between its reservation and its confirmation."""
+
+    async def sleep(order_id: uuid.UUID) -> None:
+        await asyncio.sleep(seconds)
+
+    return sleep
+
+
+async def die(task: asyncio.Task[object]) -> None:
+    """The saga's process dies: its task is cancelled where it waits. The task must not
+    have ended any other way (an error it met before would otherwise pass unseen)."""
+    assert not task.done(), task
+    task.cancel()
+    (outcome,) = await asyncio.gather(task, return_exceptions=True)
+    assert isinstance(outcome, asyncio.CancelledError), outcome
+
+
+def other_saga(
+    s: Stack, inventory: GrpcInventory, *, after_reserve: AfterReserve | None = None
+) -> PlacementSaga:
     """A saga of another process (its own instance id, never heartbeating)."""
     return PlacementSaga(
         Database(s.orders_url),
-        s.orders.saga.pricing,
+        s.orders.placement.pricing,
         inventory,
         SystemClock(),
-        pause_after_reserve=pause,
+        after_reserve=after_reserve,
     )
 
 
@@ -102,10 +129,14 @@ async def placement_of(s: Stack, key: str) -> tuple[str | None, str | None]:
 
 
 async def reservation_status(s: Stack, order_id: str) -> int | None:
+    """The reservation's status; None only when inventory answers NOT_FOUND (any other
+    error fails the test)."""
     try:
         reply = await s.inventory_stub.GetReservation(inv.GetReservationRequest(order_id=order_id))
-    except grpc.aio.AioRpcError:
-        return None
+    except grpc.aio.AioRpcError as err:
+        if err.code() == grpc.StatusCode.NOT_FOUND:
+            return None
+        raise
     return int(reply.reservation.status)
 
 
@@ -126,14 +157,15 @@ async def test_a_crash_after_the_reservation_is_recovered_by_confirming(recoveri
     s = recovering
     customer = uuid.UUID(await s.customer())
     await s.stock("LED-1", 10)
-    crashed = other_saga(s, GrpcInventory(make_channel(inventory_target(s))), pause=60)
+    crashed = other_saga(
+        s, GrpcInventory(make_channel(inventory_target(s))), after_reserve=pause(60)
+    )
     lines = {"LED-1": 4}
     task = asyncio.create_task(
         crashed.place(PlaceOrder(customer, lines, prices(lines), idempotency_key="crash-1"))
     )
     order_id = await wait_step(s, "crash-1", "RESERVE")
-    task.cancel()  # the process dies between reserve and confirm
-    await asyncio.gather(task, return_exceptions=True)
+    await die(task)  # the process dies between reserve and confirm
     assert await placement_of(s, "crash-1") == ("PENDING", None)
     await eventually(
         lambda: placement_of(s, "crash-1"),
@@ -157,8 +189,7 @@ async def test_a_crash_before_the_reservation_is_recovered_by_releasing(recoveri
         crashed.place(PlaceOrder(customer, lines, prices(lines), idempotency_key="crash-2"))
     )
     order_id = await wait_step(s, "crash-2", "PRICE")
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    await die(task)
     await eventually(
         lambda: placement_of(s, "crash-2"),
         lambda p: p == ("FAILED", None),
@@ -204,10 +235,10 @@ async def test_a_failed_confirmation_compensates_even_when_release_fails_first(
     lines = {"LED-4": 6}
     saga = PlacementSaga(
         s.orders.runtime.db,
-        s.orders.saga.pricing,
+        s.orders.placement.pricing,
         FlakyConfirmInventory(make_channel(inventory_target(s)), release_failures=1),
         SystemClock(),
-        instance_id=s.orders.saga.instance_id,  # live: only orphaning hands it over
+        instance_id=s.orders.placement.instance_id,  # live: only orphaning hands it over
     )
     with pytest.raises(DependencyUnavailable):
         await saga.place(PlaceOrder(customer, lines, prices(lines), idempotency_key="flaky-1"))
@@ -232,7 +263,9 @@ async def test_the_saga_is_compare_and_set_so_a_taken_over_saga_cannot_confirm(
     s = recovering
     customer = uuid.UUID(await s.customer())
     await s.stock("LED-5", 5)
-    crashed = other_saga(s, GrpcInventory(make_channel(inventory_target(s))), pause=3)
+    crashed = other_saga(
+        s, GrpcInventory(make_channel(inventory_target(s))), after_reserve=pause(3)
+    )
     lines = {"LED-5": 2}
     task = asyncio.create_task(
         crashed.place(PlaceOrder(customer, lines, prices(lines), idempotency_key="slow-1"))
@@ -288,7 +321,7 @@ async def test_pricing_down_fails_the_placement_before_any_reservation(recoverin
         DownPricing(),
         GrpcInventory(inventory_target(s)),
         SystemClock(),
-        instance_id=s.orders.saga.instance_id,
+        instance_id=s.orders.placement.instance_id,
     )
     with pytest.raises(DependencyUnavailable):
         await saga.place(PlaceOrder(customer, {"LED-7": 2}, idempotency_key="down-1"))
@@ -311,19 +344,18 @@ async def test_a_saga_its_live_owner_lost_track_of_is_recovered_after_the_max_ag
     # The live instance (heartbeating) starts a saga and then loses track of it.
     lost = PlacementSaga(
         Database(s.orders_url),
-        s.orders.saga.pricing,
+        s.orders.placement.pricing,
         GrpcInventory(inventory_target(s)),
         SystemClock(),
-        instance_id=s.orders.saga.instance_id,
-        pause_after_reserve=60,
+        instance_id=s.orders.placement.instance_id,
+        after_reserve=pause(60),
     )
     lines = {"LED-8": 6}
     task = asyncio.create_task(
         lost.place(PlaceOrder(customer, lines, prices(lines), idempotency_key="lost-track-1"))
     )
     await wait_step(s, "lost-track-1", "RESERVE")
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
+    await die(task)
     assert await placement_of(s, "lost-track-1") == ("PENDING", None)
     await eventually(
         lambda: placement_of(s, "lost-track-1"),
@@ -332,3 +364,14 @@ async def test_a_saga_its_live_owner_lost_track_of_is_recovered_after_the_max_ag
         what="recovered after the max age",
     )
     assert await s.available("LED-8") == 0
+    # Its owner is alive (heartbeating), so only the max age (4 s) may release the saga,
+    # never the instance timeout (1 s): the recoverer acted at least 4 s after the saga's
+    # last step.
+    steps = await s.sql(
+        "SELECT l.step, l.started_at, l.finished_at FROM saga_log l "
+        "JOIN orders o ON o.id = l.order_id WHERE o.idempotency_key = 'lost-track-1' "
+        "ORDER BY l.id"
+    )
+    last_step = next(r["finished_at"] for r in steps if r["step"] == "RESERVE")
+    recovered = next(r["started_at"] for r in steps if r["step"] == "RECOVER")
+    assert (recovered - last_step).total_seconds() >= MAX_AGE

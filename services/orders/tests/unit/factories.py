@@ -6,7 +6,8 @@ import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from orders.domain.model import LinePrice, Order, OrderSource, new_order
+from orders.domain.order import Order, OrderSource, new_order
+from orders.domain.prices import LinePrice
 from orders.domain.status import OrderStatus
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -16,16 +17,14 @@ def price(sku: str, quantity: int, unit_net: str, vat_rate: str = "21") -> LineP
     net = Decimal(unit_net) * quantity
     vat = (net * Decimal(vat_rate) / 100).quantize(Decimal("0.01"))
     return LinePrice(
-        {
-            "sku": sku,
-            "quantity": quantity,
-            "unit_net": {"amount": unit_net, "currency": "RON"},
-            "line_net": {"amount": str(net), "currency": "RON"},
-            "line_vat": {"amount": str(vat), "currency": "RON"},
-            "line_gross": {"amount": str(net + vat), "currency": "RON"},
-            "vat_rate": vat_rate,
-            "currency": "RON",
-        }
+        sku=sku,
+        quantity=quantity,
+        currency="RON",
+        unit_net=Decimal(unit_net),
+        line_net=net,
+        line_vat=vat,
+        line_gross=net + vat,
+        vat_rate=Decimal(vat_rate),
     )
 
 
@@ -45,8 +44,9 @@ def confirmed_order(
         {sku: price(sku, q, "10.00") for sku, q in lines.items()}, pricing_date="2026-03-01", at=T0
     )
     order.record_reservation("res-1", [], at=T0)
-    order.confirm(number="CMD-2026-000001", actor="tester", at=T0)
-    order.pending_changes.clear()
+    order.confirm(actor="tester", at=T0)
+    order.number = "CMD-2026-000001"
+    order.changes.clear()
     order.status = status
     return order
 

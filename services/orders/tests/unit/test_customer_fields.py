@@ -4,37 +4,40 @@ from __future__ import annotations
 
 import pytest
 
-from orders.domain.customer import clean_customer_fields
+from orders.domain.customer import CustomerFields, clean_customer_fields
 from orders.errors import ValidationFailed
 
 
 def test_valid_fields_are_normalized() -> None:
     fields = clean_customer_fields(
-        name="  Lumina SRL ",
-        email="office@lumina.ro",
-        vat_code="ro14399840",
-        phone="+40 721 000 000",
+        CustomerFields(
+            name="  Lumina SRL ",
+            email="office@lumina.ro",
+            vat_code="ro14399840",
+            phone="+40 721 000 000",
+        ),
         creating=True,
     )
-    assert fields["name"] == "Lumina SRL"
-    assert fields["vat_code"] == "RO14399840"
+    assert fields.name == "Lumina SRL"
+    assert fields.vat_code == "RO14399840"
 
 
 def test_every_bad_field_is_reported_at_once() -> None:
     with pytest.raises(ValidationFailed) as caught:
         clean_customer_fields(
-            name="", email="nope", vat_code="RO14399841", phone="x", creating=True
+            CustomerFields(name="", email="nope", vat_code="RO14399841", phone="x"),
+            creating=True,
         )
     assert set(caught.value.fields) == {"name", "email", "vat_code", "phone"}
     assert "check digit" in caught.value.fields["vat_code"]
 
 
 def test_an_update_checks_only_the_fields_given() -> None:
-    assert clean_customer_fields(company="ACME", creating=False) == {"company": "ACME"}
+    assert clean_customer_fields(CustomerFields(company=" ACME "), creating=False) == (
+        CustomerFields(company="ACME")
+    )
 
 
 def test_an_empty_vat_code_is_allowed_for_private_persons() -> None:
-    assert (
-        clean_customer_fields(name="Ion", email="ion@x.ro", vat_code="", creating=True)["vat_code"]
-        == ""
-    )
+    fields = CustomerFields(name="Ion", email="ion@x.ro", vat_code="")
+    assert clean_customer_fields(fields, creating=True).vat_code == ""

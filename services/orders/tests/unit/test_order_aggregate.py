@@ -7,8 +7,11 @@ from decimal import Decimal
 
 import pytest
 
-from orders.domain.model import Placement, ShipmentStatus, new_quote_request
+from orders.domain.changes import OrderCreated, OrderPaid, QuoteRequested, StatusChange
+from orders.domain.lines import ShipmentStatus
 from orders.domain.numbering import format_order_number
+from orders.domain.order import new_quote_request
+from orders.domain.placement import Placement
 from orders.domain.status import OrderStatus
 from orders.errors import ConfirmationNeedsPlacement, IllegalTransition, InvalidQuantity
 
@@ -39,7 +42,7 @@ def test_partial_shipments_keep_per_line_quantities_until_everything_has_left() 
     order.ship(None, shipment_id=uuid.uuid4(), actor="w", at=T0)  # the rest
     assert [(ln.sku, ln.shipped) for ln in order.lines] == [("LED-1", 5), ("LED-2", 3)]
     assert status_of(order) == S.SHIPPED
-    assert [c.to_status for c in order.pending_changes] == [S.SHIPPED]
+    assert [c.to_status for c in order.status_changes] == [S.SHIPPED]
 
 
 def test_shipping_more_than_ordered_is_refused_and_changes_nothing() -> None:
@@ -69,16 +72,16 @@ def test_delivered_only_when_every_shipment_is_delivered() -> None:
     order = confirmed_order({"LED-1": 4}, status=S.READY_TO_SHIP)
     a = order.ship({"LED-1": 1}, shipment_id=uuid.uuid4(), actor="w", at=T0)
     b = order.ship({"LED-1": 3}, shipment_id=uuid.uuid4(), actor="w", at=T0)
-    _, applied = order.deliver(a.id, actor="w", at=T0)
+    _, applied = order.deliver(a.id, actor="w", at=T0, recorded_at=T0)
     assert applied
     assert order.status == S.SHIPPED
     assert order.lines[0].delivered == 1
-    shipment, applied = order.deliver(b.id, actor="w", at=T0)
+    shipment, applied = order.deliver(b.id, actor="w", at=T0, recorded_at=T0)
     assert applied
     assert shipment.status == ShipmentStatus.DELIVERED
     assert status_of(order) == S.DELIVERED
     assert order.lines[0].delivered == 4
-    _, again = order.deliver(b.id, actor="w", at=T0)
+    _, again = order.deliver(b.id, actor="w", at=T0, recorded_at=T0)
     assert again is False
 
 
@@ -125,16 +128,24 @@ def test_full_payment_of_a_delivered_order_invoices_then_pays() -> None:
         invoice_id="INV-1", total_paid=Decimal("50"), fully_paid=True, actor="system", at=T0
     )
     assert became_paid
-    assert [c.to_status for c in order.pending_changes] == [S.INVOICED, S.PAID]
+    assert [c.to_status for c in order.status_changes] == [S.INVOICED, S.PAID]
+    assert sum(isinstance(c, OrderPaid) for c in order.changes) == 1
     assert order.amount_paid == Decimal("50.00")
+    order.changes.clear()
+    version = order.version
+    again = order.record_payment(
+        invoice_id="INV-1", total_paid=Decimal("50"), fully_paid=True, actor="system", at=T0
+    )
+    assert (again, order.version, order.changes) == (False, version, [])
 
 
 def test_a_partial_payment_keeps_the_amount_and_the_status() -> None:
     order = confirmed_order(status=S.INVOICED)
-    assert not order.record_payment(
+    assert order.record_payment(
         invoice_id="INV-1", total_paid=Decimal("10"), fully_paid=False, actor="system", at=T0
     )
     assert order.status == S.INVOICED
+    assert order.changes == []
     assert order.amount_paid == Decimal("10.00")
 
 
@@ -149,7 +160,11 @@ def test_a_quote_request_starts_visible_at_quote_pending() -> None:
     )
     assert order.visible
     assert order.status == S.QUOTE_PENDING
-    assert order.pending_changes[0].from_status is None
+    assert order.changes == [
+        OrderCreated(T0),
+        QuoteRequested(T0),
+        StatusChange(None, S.QUOTE_PENDING, "s", "quote requested", T0),
+    ]
 
 
 def test_order_numbers_are_zero_padded_per_year() -> None:

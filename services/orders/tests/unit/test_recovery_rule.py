@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from orders.domain.model import Placement
-from orders.domain.recovery import RecoveryAction, ReservationState, decide_recovery
+from orders.domain.placement import (
+    Placement,
+    RecoveryAction,
+    ReservationState,
+    decide_recovery,
+)
 
 R = ReservationState
 

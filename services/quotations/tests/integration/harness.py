@@ -38,7 +38,7 @@ from inventory.main import MIGRATIONS as INVENTORY_MIGRATIONS
 from inventory.main import assemble as assemble_inventory
 from inventory.settings import InventorySettings
 from orders.main import MIGRATIONS as ORDERS_MIGRATIONS
-from orders.main import wire as wire_orders
+from orders.main import assemble as assemble_orders
 from orders.settings import OrdersSettings
 from pricing.main import MIGRATIONS as PRICING_MIGRATIONS
 from pricing.main import build as build_pricing
@@ -202,7 +202,7 @@ async def running_stack(
         ),
         queue_prefix=scope.queue_prefix,
     ).runtime
-    orders_app = wire_orders(
+    orders_app = assemble_orders(
         OrdersSettings(
             database_url=orders_url,
             grpc_port=orders_port,

@@ -1,18 +1,31 @@
-"""The customer (billing data): validation of what a customer may hold."""
+"""The customer (billing data): what a customer may hold, and its changes."""
 
 from __future__ import annotations
 
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from orders.domain.changes import CustomerUpserted
 from orders.domain.cui import InvalidCui, normalize_cui
-from orders.errors import ValidationFailed
+from orders.errors import ValidationFailed, VersionConflict
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ().-]{6,20}$")
 ADDRESS_FIELDS = ("line1", "line2", "city", "county", "postal_code", "country")
+
+
+@dataclass(frozen=True)
+class CustomerFields:
+    """Validated, normalized billing data; None = not given (an update keeps it)."""
+
+    name: str | None = None
+    email: str | None = None
+    company: str | None = None
+    vat_code: str | None = None
+    phone: str | None = None
+    address: dict[str, str] | None = None
 
 
 @dataclass
@@ -27,51 +40,89 @@ class Customer:
     address: dict[str, str] | None = None
     phone: str = ""
     version: int = 1
+    changes: list[CustomerUpserted] = field(default_factory=list)
+
+    def expect_version(self, expected_version: int) -> None:
+        """Refuse a write based on a stale read (`expected_version` 0 = any version)."""
+        if expected_version and self.version != expected_version:
+            raise VersionConflict(
+                "the customer changed meanwhile",
+                details={"expected_version": expected_version, "version": self.version},
+            )
+
+    def update(self, fields: CustomerFields, *, at: datetime) -> None:
+        """Apply the fields given (the others keep their value)."""
+        if fields.name is not None:
+            self.name = fields.name
+        if fields.email is not None:
+            self.email = fields.email
+        if fields.company is not None:
+            self.company = fields.company
+        if fields.vat_code is not None:
+            self.vat_code = fields.vat_code
+        if fields.phone is not None:
+            self.phone = fields.phone
+        if fields.address is not None:
+            self.address = fields.address
+        self.version += 1
+        self.updated_at = at
+        self.changes.append(CustomerUpserted(at))
 
 
-def clean_customer_fields(
-    *,
-    name: str | None = None,
-    email: str | None = None,
-    company: str | None = None,
-    vat_code: str | None = None,
-    phone: str | None = None,
-    address: dict[str, str] | None = None,
-    creating: bool,
-) -> dict[str, object]:
-    """Validated, normalized values of the fields given (None = not given).
-    Raises VALIDATION_ERROR naming every bad field at once."""
+def new_customer(customer_id: uuid.UUID, fields: CustomerFields, *, at: datetime) -> Customer:
+    """A customer from the cleaned fields of a create request."""
+    customer = Customer(
+        id=customer_id,
+        name=fields.name or "",
+        email=fields.email or "",
+        company=fields.company or "",
+        vat_code=fields.vat_code or "",
+        address=fields.address,
+        phone=fields.phone or "",
+        created_at=at,
+        updated_at=at,
+    )
+    customer.changes.append(CustomerUpserted(at))
+    return customer
+
+
+def clean_customer_fields(raw: CustomerFields, *, creating: bool) -> CustomerFields:
+    """Validated, normalized values of the fields given (None = not given; creating, a
+    missing name or email is an error). Raises VALIDATION_ERROR naming every bad field."""
     errors: dict[str, str] = {}
-    out: dict[str, object] = {}
-    if name is not None or creating:
-        text = (name or "").strip()
-        if not text:
+    name = email = vat_code = phone = None
+    if raw.name is not None or creating:
+        name = (raw.name or "").strip()
+        if not name:
             errors["name"] = "required"
-        elif len(text) > 200:
+        elif len(name) > 200:
             errors["name"] = "at most 200 characters"
-        out["name"] = text
-    if email is not None or creating:
-        text = (email or "").strip()
-        if not _EMAIL.match(text):
+    if raw.email is not None or creating:
+        email = (raw.email or "").strip()
+        if not _EMAIL.match(email):
             errors["email"] = "not a valid email address"
-        out["email"] = text
-    if company is not None:
-        out["company"] = company.strip()
-    if vat_code is not None:
-        text = vat_code.strip()
-        if text:
+    if raw.vat_code is not None:
+        vat_code = raw.vat_code.strip()
+        if vat_code:
             try:
-                text = normalize_cui(text)
+                vat_code = normalize_cui(vat_code)
             except InvalidCui as exc:
                 errors["vat_code"] = f"invalid Romanian CUI: {exc}"
-        out["vat_code"] = text
-    if phone is not None:
-        text = phone.strip()
-        if text and not _PHONE.match(text):
+    if raw.phone is not None:
+        phone = raw.phone.strip()
+        if phone and not _PHONE.match(phone):
             errors["phone"] = "not a valid phone number"
-        out["phone"] = text
-    if address is not None:
-        out["address"] = {k: str(address.get(k, "")).strip() for k in ADDRESS_FIELDS}
     if errors:
         raise ValidationFailed(errors)
-    return out
+    return CustomerFields(
+        name=name,
+        email=email,
+        company=raw.company.strip() if raw.company is not None else None,
+        vat_code=vat_code,
+        phone=phone,
+        address=(
+            {k: str(raw.address.get(k, "")).strip() for k in ADDRESS_FIELDS}
+            if raw.address is not None
+            else None
+        ),
+    )

@@ -1,9 +1,9 @@
-"""The order aggregate: lines with per-line shipped/delivered/returned quantities,
-shipments, returns, prices, and every status change it makes (history + events).
+"""The order aggregate: lines, shipments, returns, prices, its place in the placement
+saga, and every change it makes.
 
-Each method checks the rules, mutates the aggregate, bumps its version once, and
-records the status changes in `pending_changes` for the service to persist as history
-rows and `order.status_changed` events in the same transaction.
+Each method checks the rules, mutates the aggregate, bumps its version once and records
+what happened in `changes` (status transitions, shipments, cancellation…), which the
+repository stores as history rows and `orders.events` publishes, in one transaction.
 """
 
 from __future__ import annotations
@@ -12,152 +12,33 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
-from typing import Any
 
+from orders.domain.changes import (
+    BackorderNeeded,
+    GoodsReturned,
+    OrderCancelled,
+    OrderChange,
+    OrderConfirmed,
+    OrderCreated,
+    OrderPaid,
+    QuoteRequested,
+    ShipmentCreated,
+    ShipmentDelivered,
+    StatusChange,
+)
+from orders.domain.lines import Backorder, OrderLine, OrderReturn, Shipment, ShipmentStatus
+from orders.domain.placement import OPEN_PLACEMENTS, Placement
+from orders.domain.prices import ZERO, LinePrice, Totals, money, totals_of
 from orders.domain.status import CANCELLABLE, RETURNABLE, OrderStatus, check_transition
 from orders.errors import ConfirmationNeedsPlacement, InvalidQuantity, ShipmentNotFound
-
-CENT = Decimal("0.01")
-ZERO = Decimal("0.00")
-
-
-def money(value: Decimal) -> Decimal:
-    """Half-up to 2 places (the documented rounding point for totals)."""
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 class OrderSource(StrEnum):
     DIRECT = "DIRECT"
     QUOTE_REQUEST = "QUOTE_REQUEST"
     QUOTATION = "QUOTATION"
-
-
-class Placement(StrEnum):
-    """State of the placement saga, kept on the order row (the saga log has the steps).
-
-    An order whose placement is PENDING, COMPENSATING, REJECTED or FAILED and that has
-    no status is invisible to clients: it never existed for them.
-    """
-
-    PENDING = "PENDING"
-    COMPENSATING = "COMPENSATING"
-    CONFIRMED = "CONFIRMED"
-    REJECTED = "REJECTED"  # a business refusal (insufficient stock, unknown sku): replayed
-    FAILED = "FAILED"  # an infrastructure failure, compensated: a retry may place again
-
-
-class ShipmentStatus(StrEnum):
-    SHIPPED = "SHIPPED"
-    DELIVERED = "DELIVERED"
-
-
-@dataclass(frozen=True)
-class LinePrice:
-    """A priced line as pricing (or a quotation) fixed it. `fields` is the PricedLine as
-    JSON (decimal strings), kept verbatim so documents show exactly what was quoted."""
-
-    fields: Mapping[str, Any]
-
-    def _amount(self, key: str) -> Decimal:
-        value = self.fields.get(key) or {}
-        return Decimal(str(value.get("amount") or "0"))
-
-    @property
-    def line_net(self) -> Decimal:
-        return self._amount("line_net")
-
-    @property
-    def line_vat(self) -> Decimal:
-        return self._amount("line_vat")
-
-    @property
-    def line_gross(self) -> Decimal:
-        return self._amount("line_gross")
-
-    @property
-    def currency(self) -> str:
-        return str(self.fields.get("currency") or "RON")
-
-
-@dataclass(frozen=True)
-class Totals:
-    net: Decimal
-    vat: Decimal
-    gross: Decimal
-
-
-@dataclass
-class OrderLine:
-    sku: str
-    quantity: int
-    shipped: int = 0
-    delivered: int = 0
-    returned: int = 0
-    backordered: int = 0
-    price: LinePrice | None = None
-    price_locked: bool = False
-
-    @property
-    def remaining_to_ship(self) -> int:
-        return self.quantity - self.shipped
-
-    @property
-    def returnable(self) -> int:
-        return self.shipped - self.returned
-
-
-@dataclass
-class Shipment:
-    id: uuid.UUID
-    lines: dict[str, int]
-    status: ShipmentStatus
-    shipped_at: datetime
-    carrier: str = ""
-    tracking_number: str = ""
-    delivered_at: datetime | None = None
-
-
-@dataclass
-class OrderReturn:
-    id: uuid.UUID
-    lines: dict[str, int]
-    reason: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class StatusChange:
-    from_status: OrderStatus | None
-    to_status: OrderStatus
-    actor: str
-    reason: str
-    changed_at: datetime
-
-
-@dataclass(frozen=True)
-class Backorder:
-    sku: str
-    quantity: int
-    expected_date: str
-
-
-def parse_lines(raw: Sequence[tuple[str, int]], *, field_name: str = "lines") -> dict[str, int]:
-    """Merge (sku, quantity) pairs; every quantity must be a positive whole number."""
-    merged: dict[str, int] = {}
-    for index, (sku, quantity) in enumerate(raw):
-        if not sku.strip():
-            raise InvalidQuantity(
-                "sku is required", details={"fields": {f"{field_name}[{index}].sku": "required"}}
-            )
-        if quantity < 1:
-            raise InvalidQuantity(
-                f"quantity of {sku} must be at least 1",
-                details={"fields": {f"{field_name}[{index}].quantity": "must be >= 1"}, "sku": sku},
-            )
-        merged[sku.strip()] = merged.get(sku.strip(), 0) + quantity
-    return merged
 
 
 @dataclass
@@ -184,13 +65,17 @@ class Order:
     confirmed_at: datetime | None = None
     invoice_id: str | None = None
     amount_paid: Decimal = ZERO
-    pending_changes: list[StatusChange] = field(default_factory=list)
+    changes: list[OrderChange] = field(default_factory=list)
 
     # -- reading ---------------------------------------------------------------------
     @property
     def visible(self) -> bool:
         """Clients see an order once it has a status (confirmed, or a quote request)."""
         return self.status is not None
+
+    @property
+    def being_placed(self) -> bool:
+        return self.placement in OPEN_PLACEMENTS
 
     def line(self, sku: str) -> OrderLine | None:
         return next((ln for ln in self.lines if ln.sku == sku), None)
@@ -200,12 +85,7 @@ class Order:
         return bool(self.lines) and all(ln.price is not None for ln in self.lines)
 
     def totals(self) -> Totals:
-        priced = [ln.price for ln in self.lines if ln.price is not None]
-        return Totals(
-            net=money(sum((p.line_net for p in priced), ZERO)),
-            vat=money(sum((p.line_vat for p in priced), ZERO)),
-            gross=money(sum((p.line_gross for p in priced), ZERO)),
-        )
+        return totals_of([ln.price for ln in self.lines if ln.price is not None])
 
     @property
     def fully_shipped(self) -> bool:
@@ -214,6 +94,11 @@ class Order:
     @property
     def fully_delivered(self) -> bool:
         return all(ln.delivered >= ln.quantity for ln in self.lines)
+
+    @property
+    def status_changes(self) -> list[StatusChange]:
+        """The transitions recorded since the last save (its new history rows)."""
+        return [c for c in self.changes if isinstance(c, StatusChange)]
 
     def shipment(self, shipment_id: uuid.UUID) -> Shipment:
         for shipment in self.shipments:
@@ -235,7 +120,9 @@ class Order:
         check_transition(self.status, target)
         change = StatusChange(self.status, target, actor, reason, at)
         self.status = target
-        self.pending_changes.append(change)
+        self.changes.append(change)
+        if target == OrderStatus.PAID:
+            self.changes.append(OrderPaid(at))
         return change
 
     def change_status(
@@ -253,6 +140,28 @@ class Order:
         change = self._move(target, actor=actor, reason=reason, at=at)
         self._touch(at)
         return change
+
+    def begin_conversion(
+        self,
+        lines: Mapping[str, int],
+        *,
+        locked: Mapping[str, LinePrice],
+        allow_backorder: bool,
+        quotation_id: str,
+        notes: str,
+        shipping_address: dict[str, str] | None,
+        at: datetime,
+    ) -> None:
+        """A quote request (QUOTE_ACCEPTED) enters the placement saga with its final lines."""
+        assert self.status is not None
+        check_transition(self.status, OrderStatus.ORDER_CONFIRMED)
+        self.lines = _new_lines(lines, locked)
+        self.allow_backorder = allow_backorder
+        self.quotation_id = quotation_id or self.quotation_id
+        self.notes = notes or self.notes
+        self.shipping_address = shipping_address or self.shipping_address
+        self.placement = Placement.PENDING
+        self.updated_at = at
 
     def apply_prices(
         self, prices: Mapping[str, LinePrice], *, pricing_date: str, at: datetime
@@ -278,20 +187,26 @@ class Order:
             ln.backordered = missing.get(ln.sku, 0)
         self._touch(at)
 
-    def confirm(self, *, number: str | None, actor: str, at: datetime) -> StatusChange:
-        """The saga's last step: ORDER_CONFIRMED (directly, or from QUOTE_ACCEPTED)."""
+    def confirm(
+        self, *, actor: str, at: datetime, backorders: Sequence[Backorder] = ()
+    ) -> StatusChange:
+        """The saga's last step: ORDER_CONFIRMED (directly, or from QUOTE_ACCEPTED).
+        The number is drawn by the repository in the same transaction."""
         if not self.prices_stored or self.reservation_id is None:
             raise ConfirmationNeedsPlacement(f"order {self.id} lacks prices or a reservation")
         if self.status is None:
+            self.changes.append(OrderCreated(at))
             change = StatusChange(None, OrderStatus.ORDER_CONFIRMED, actor, "order placed", at)
             self.status = OrderStatus.ORDER_CONFIRMED
-            self.pending_changes.append(change)
+            self.changes.append(change)
         else:
             change = self._move(
                 OrderStatus.ORDER_CONFIRMED, actor=actor, reason="quotation accepted", at=at
             )
-        if self.number is None:
-            self.number = number
+        self.changes.append(OrderConfirmed(at))
+        missing = tuple(b for b in backorders if b.quantity > 0)
+        if missing:
+            self.changes.append(BackorderNeeded(missing, at))
         self.placement = Placement.CONFIRMED
         self.confirmed_at = at
         self._touch(at)
@@ -330,12 +245,16 @@ class Order:
         self.shipments.append(shipment)
         if self.fully_shipped:
             self._move(OrderStatus.SHIPPED, actor=actor, reason="everything shipped", at=at)
+        self.changes.append(ShipmentCreated(shipment, at))
         self._touch(at)
         return shipment
 
-    def deliver(self, shipment_id: uuid.UUID, *, actor: str, at: datetime) -> tuple[Shipment, bool]:
-        """Delivery of one shipment; DELIVERED once everything is delivered.
-        Returns (shipment, applied); a shipment delivered before is a no-op."""
+    def deliver(
+        self, shipment_id: uuid.UUID, *, actor: str, at: datetime, recorded_at: datetime
+    ) -> tuple[Shipment, bool]:
+        """Delivery of one shipment (delivered `at`, recorded at `recorded_at`);
+        DELIVERED once everything is delivered. Returns (shipment, applied); a shipment
+        delivered before is a no-op."""
         shipment = self.shipment(shipment_id)
         if shipment.status == ShipmentStatus.DELIVERED:
             return shipment, False
@@ -347,6 +266,7 @@ class Order:
         shipment.delivered_at = at
         if self.fully_delivered and self.status == OrderStatus.SHIPPED:
             self._move(OrderStatus.DELIVERED, actor=actor, reason="everything delivered", at=at)
+        self.changes.append(ShipmentDelivered(shipment, recorded_at))
         self._touch(at)
         return shipment, True
 
@@ -357,6 +277,7 @@ class Order:
         if self.status not in CANCELLABLE:
             check_transition(self.status or OrderStatus.QUOTE_PENDING, OrderStatus.CANCELLED)
         change = self._move(OrderStatus.CANCELLED, actor=actor, reason=reason, at=at)
+        self.changes.append(OrderCancelled(change))
         self._touch(at)
         return change
 
@@ -383,22 +304,29 @@ class Order:
         order_return = OrderReturn(id=return_id, lines=wanted, reason=reason, created_at=at)
         self.returns.append(order_return)
         self._move(OrderStatus.RETURNED, actor=actor, reason=reason or "goods returned", at=at)
+        self.changes.append(GoodsReturned(order_return))
         self._touch(at)
         return order_return
 
-    def record_invoice(self, invoice_id: str, *, actor: str, at: datetime) -> None:
-        """invoice.created: remember the invoice; a DELIVERED order becomes INVOICED."""
+    def record_invoice(self, invoice_id: str, *, actor: str, at: datetime) -> bool:
+        """invoice.created: remember the invoice; a DELIVERED order becomes INVOICED.
+        False when it was applied already (a duplicate event)."""
+        if self.invoice_id == invoice_id and self.status != OrderStatus.DELIVERED:
+            return False
         self.invoice_id = invoice_id
         if self.status == OrderStatus.DELIVERED:
             self._move(OrderStatus.INVOICED, actor=actor, reason=f"invoice {invoice_id}", at=at)
         self._touch(at)
+        return True
 
     def record_payment(
         self, *, invoice_id: str, total_paid: Decimal, fully_paid: bool, actor: str, at: datetime
     ) -> bool:
-        """payment.received: keep the amount; fully paid → PAID. True when it became PAID."""
-        self.amount_paid = money(total_paid)
-        became_paid = False
+        """payment.received: keep the amount paid so far; fully paid → PAID.
+        False when it changes nothing (a duplicate notification)."""
+        amount = money(total_paid)
+        changed = amount != self.amount_paid
+        self.amount_paid = amount
         if fully_paid:
             if self.status == OrderStatus.DELIVERED:
                 # The invoice event may not have arrived yet; the payment proves it exists.
@@ -406,9 +334,10 @@ class Order:
                 self._move(OrderStatus.INVOICED, actor=actor, reason=f"invoice {invoice_id}", at=at)
             if self.status == OrderStatus.INVOICED:
                 self._move(OrderStatus.PAID, actor=actor, reason="payment received", at=at)
-                became_paid = True
-        self._touch(at)
-        return became_paid
+                changed = True
+        if changed:
+            self._touch(at)
+        return changed
 
     def _check_quantities(
         self, wanted: Mapping[str, int], limits: Mapping[str, int], verb: str
@@ -422,9 +351,16 @@ class Order:
             elif qty > limits[sku]:
                 fields[sku] = f"cannot {verb} {qty}, at most {limits[sku]}"
         if fields:
-            raise InvalidQuantity(f"invalid quantities to {verb}", details={"fields": fields})
+            raise InvalidQuantity(f"invalid quantities to {verb}", fields=fields)
         if not wanted:
-            raise InvalidQuantity(f"nothing left to {verb}", details={"fields": {"lines": "empty"}})
+            raise InvalidQuantity(f"nothing left to {verb}", fields={"lines": "empty"})
+
+
+def _new_lines(lines: Mapping[str, int], locked: Mapping[str, LinePrice]) -> list[OrderLine]:
+    return [
+        OrderLine(sku=sku, quantity=qty, price=locked.get(sku), price_locked=sku in locked)
+        for sku, qty in lines.items()
+    ]
 
 
 def new_order(
@@ -445,10 +381,7 @@ def new_order(
         id=order_id,
         customer_id=customer_id,
         source=source,
-        lines=[
-            OrderLine(sku=sku, quantity=qty, price=locked.get(sku), price_locked=sku in locked)
-            for sku, qty in lines.items()
-        ],
+        lines=_new_lines(lines, locked),
         created_at=at,
         updated_at=at,
         placement=Placement.PENDING,
@@ -483,7 +416,9 @@ def new_quote_request(
         notes=notes,
         shipping_address=shipping_address,
     )
-    order.pending_changes.append(
-        StatusChange(None, OrderStatus.QUOTE_PENDING, actor, "quote requested", at)
-    )
+    order.changes += [
+        OrderCreated(at),
+        QuoteRequested(at),
+        StatusChange(None, OrderStatus.QUOTE_PENDING, actor, "quote requested", at),
+    ]
     return order

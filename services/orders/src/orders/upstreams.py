@@ -1,13 +1,15 @@
-"""gRPC adapters of the ports: pricing QuoteLines, inventory Reserve/Confirm/Release/Get.
+"""What orders needs from pricing and inventory: the ports the saga and the recoverer
+depend on (unit tests implement them in memory), and their gRPC adapters.
 
-Every call has a deadline; only idempotent calls are retried (all of these are:
-Reserve is idempotent by order id). Upstream refusals come back as the same coded
-error; anything that says the upstream did not answer becomes DependencyUnavailable.
+Every call has a deadline; only idempotent calls are retried (all of these are: Reserve
+is idempotent by order id). An upstream's refusal comes back as the same coded error;
+anything that says the upstream did not answer becomes DependencyUnavailable.
 """
 
 from __future__ import annotations
 
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 
 import grpc
@@ -17,11 +19,39 @@ from cypher.pricing.v1 import pricing_pb2, pricing_pb2_grpc
 from cypher_runtime.errors import ErrorKind
 from cypher_runtime.grpc_client import call, make_channel
 from cypher_runtime.grpc_errors import error_from_rpc
-from orders.domain.model import Backorder
-from orders.domain.recovery import ReservationState
+from orders.domain.placement import Reservation
+from orders.domain.prices import PricedQuote
 from orders.errors import DependencyUnavailable, DomainError, remote_error
-from orders.ports import InventoryPort, PricedQuote, PricingPort, ReservationInfo
-from orders.proto_mapping import line_price_from_proto
+from orders.wire import quote_from_proto, reservation_from_proto
+
+
+class PricingPort(ABC):
+    @abstractmethod
+    async def quote_lines(
+        self, *, customer_id: uuid.UUID, lines: Mapping[str, int], pricing_date: str
+    ) -> PricedQuote:
+        """Price every line for the customer on `pricing_date` ("" = today)."""
+
+
+class InventoryPort(ABC):
+    @abstractmethod
+    async def reserve(
+        self, *, order_id: uuid.UUID, lines: Mapping[str, int], allow_backorder: bool
+    ) -> Reservation:
+        """Reserve (idempotent by order id); INSUFFICIENT_STOCK when short and not backorderable."""
+
+    @abstractmethod
+    async def confirm_reservation(self, *, order_id: uuid.UUID) -> None:
+        """Stop the reservation from expiring (the order is confirmed)."""
+
+    @abstractmethod
+    async def release(self, *, order_id: uuid.UUID, reason: str) -> None:
+        """Release whatever is reserved for the order (idempotent; tombstones it)."""
+
+    @abstractmethod
+    async def get_reservation(self, *, order_id: uuid.UUID) -> Reservation | None:
+        """The order's reservation, or None when inventory has none."""
+
 
 _KINDS: dict[grpc.StatusCode, ErrorKind] = {
     grpc.StatusCode.INVALID_ARGUMENT: ErrorKind.INVALID,
@@ -29,7 +59,7 @@ _KINDS: dict[grpc.StatusCode, ErrorKind] = {
     grpc.StatusCode.NOT_FOUND: ErrorKind.NOT_FOUND,
     grpc.StatusCode.FAILED_PRECONDITION: ErrorKind.PRECONDITION,
     grpc.StatusCode.ABORTED: ErrorKind.CONFLICT,
-    grpc.StatusCode.ALREADY_EXISTS: ErrorKind.CONFLICT,
+    grpc.StatusCode.ALREADY_EXISTS: ErrorKind.ALREADY_EXISTS,
     grpc.StatusCode.RESOURCE_EXHAUSTED: ErrorKind.EXHAUSTED,
 }
 
@@ -45,55 +75,16 @@ def translate(err: grpc.aio.AioRpcError, service: str) -> DomainError:
     return remote_error(remote.code, kind, remote.message, remote.details)
 
 
-_STATES = {
-    inventory_pb2.RESERVATION_STATUS_PENDING: ReservationState.PENDING,
-    inventory_pb2.RESERVATION_STATUS_CONFIRMED: ReservationState.CONFIRMED,
-    inventory_pb2.RESERVATION_STATUS_PARTIALLY_COMMITTED: ReservationState.PARTIALLY_COMMITTED,
-    inventory_pb2.RESERVATION_STATUS_COMMITTED: ReservationState.COMMITTED,
-    inventory_pb2.RESERVATION_STATUS_RELEASED: ReservationState.RELEASED,
-    inventory_pb2.RESERVATION_STATUS_EXPIRED: ReservationState.EXPIRED,
-}
-
-
-def reservation_from_proto(res: inventory_pb2.Reservation) -> ReservationInfo:
-    return ReservationInfo(
-        id=res.id,
-        order_id=uuid.UUID(res.order_id),
-        state=_STATES.get(res.status, ReservationState.RELEASED),
-        backorders=tuple(
-            Backorder(sku=b.sku, quantity=int(b.quantity), expected_date=b.expected_date)
-            for b in res.backorders
-            if b.quantity > 0
-        ),
-    )
-
-
-class LazyChannel:
-    """A channel opened on first use: `orders serve` builds its wiring before the event
-    loop runs, and a grpc.aio channel belongs to the loop it was created in."""
-
-    def __init__(self, target: str | grpc.aio.Channel) -> None:
-        self._target = target if isinstance(target, str) else None
-        self._channel = None if isinstance(target, str) else target
-
-    def get(self) -> grpc.aio.Channel:
-        if self._channel is None:
-            assert self._target is not None
-            self._channel = make_channel(self._target)
-        return self._channel
+def _channel(target: str | grpc.aio.Channel) -> grpc.aio.Channel:
+    return make_channel(target) if isinstance(target, str) else target
 
 
 class GrpcPricing(PricingPort):
     def __init__(self, target: str | grpc.aio.Channel, *, timeout: float = 3.0) -> None:
-        self._channel = LazyChannel(target)
-        self._stub: pricing_pb2_grpc.PricingServiceAsyncStub | None = None
+        self.stub: pricing_pb2_grpc.PricingServiceAsyncStub = pricing_pb2_grpc.PricingServiceStub(  # type: ignore[assignment]
+            _channel(target)
+        )
         self.timeout = timeout
-
-    @property
-    def stub(self) -> pricing_pb2_grpc.PricingServiceAsyncStub:
-        if self._stub is None:
-            self._stub = pricing_pb2_grpc.PricingServiceStub(self._channel.get())  # type: ignore[assignment]
-        return self._stub
 
     async def quote_lines(
         self, *, customer_id: uuid.UUID, lines: Mapping[str, int], pricing_date: str
@@ -107,28 +98,19 @@ class GrpcPricing(PricingPort):
             reply = await call(self.stub.QuoteLines, request, timeout=self.timeout, idempotent=True)
         except grpc.aio.AioRpcError as err:
             raise translate(err, "pricing") from err
-        return PricedQuote(
-            prices={ln.sku: line_price_from_proto(ln) for ln in reply.lines},
-            pricing_date=reply.pricing_date,
-            currency=reply.currency or "RON",
-        )
+        return quote_from_proto(reply)
 
 
 class GrpcInventory(InventoryPort):
     def __init__(self, target: str | grpc.aio.Channel, *, timeout: float = 3.0) -> None:
-        self._channel = LazyChannel(target)
-        self._stub: inventory_pb2_grpc.InventoryServiceAsyncStub | None = None
+        self.stub: inventory_pb2_grpc.InventoryServiceAsyncStub = (
+            inventory_pb2_grpc.InventoryServiceStub(_channel(target))  # type: ignore[assignment]
+        )
         self.timeout = timeout
-
-    @property
-    def stub(self) -> inventory_pb2_grpc.InventoryServiceAsyncStub:
-        if self._stub is None:
-            self._stub = inventory_pb2_grpc.InventoryServiceStub(self._channel.get())  # type: ignore[assignment]
-        return self._stub
 
     async def reserve(
         self, *, order_id: uuid.UUID, lines: Mapping[str, int], allow_backorder: bool
-    ) -> ReservationInfo:
+    ) -> Reservation:
         request = inventory_pb2.ReserveRequest(
             order_id=str(order_id),
             lines=[inventory_pb2.StockLine(sku=s, quantity=q) for s, q in lines.items()],
@@ -159,7 +141,7 @@ class GrpcInventory(InventoryPort):
         except grpc.aio.AioRpcError as err:
             raise translate(err, "inventory") from err
 
-    async def get_reservation(self, *, order_id: uuid.UUID) -> ReservationInfo | None:
+    async def get_reservation(self, *, order_id: uuid.UUID) -> Reservation | None:
         request = inventory_pb2.GetReservationRequest(order_id=str(order_id))
         try:
             reply = await call(
