@@ -246,6 +246,7 @@ async def running_stack(
         saga_recover_interval_seconds=0.5,
         saga_heartbeat_seconds=0.5,
         idempotent_replay_wait_seconds=15,
+        upstream_timeout_seconds=20,  # outcomes, not latency (see the channels below)
         db_pool_size=db_pool_size,
         **common,
     )
@@ -279,8 +280,10 @@ async def running_stack(
         for runtime in runtimes:
             await runtime.start()
             stack.push_async_callback(runtime.stop)
+        # A generous deadline: the tests measure outcomes, not latency, and the machine
+        # they run on may be busy (a burst of 30 sagas in one process).
         channels = [
-            make_channel(rt.grpc.address.replace("0.0.0.0", "127.0.0.1"))
+            make_channel(rt.grpc.address.replace("0.0.0.0", "127.0.0.1"), default_timeout=60)
             for rt in runtimes
             if rt.grpc
         ]
