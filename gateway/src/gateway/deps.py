@@ -206,7 +206,7 @@ async def integration_client(request: Request) -> IntegrationClient:
     )
 
 
-# Transitional: the bare stubs the quotations and suppliers routes still call through
+# Transitional: the bare stubs the quotations routes still call through
 # `cypher_runtime.grpc_client.call` until they move to their clients (gateway.clients).
 async def orders_stub(request: Request) -> Any:
     return _upstreams(request).client(OrdersClient, orders_pb2_grpc.OrdersServiceStub).stub
@@ -216,13 +216,8 @@ async def quotations_stub(request: Request) -> Any:
     return (await quotations_client(request)).stub
 
 
-async def suppliers_stub(request: Request) -> Any:
-    return (await suppliers_client(request)).stub
-
-
 OrdersStub = Annotated[Any, Depends(orders_stub)]
 QuotationsStub = Annotated[Any, Depends(quotations_stub)]
-SuppliersStub = Annotated[Any, Depends(suppliers_stub)]
 
 UPSTREAM_CLIENTS = frozenset(
     {
@@ -234,7 +229,6 @@ UPSTREAM_CLIENTS = frozenset(
         integration_client,
         orders_stub,
         quotations_stub,
-        suppliers_stub,
     }
 )
 

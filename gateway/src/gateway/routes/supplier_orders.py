@@ -10,19 +10,18 @@ from fastapi.responses import JSONResponse
 
 from cypher.common.v1 import money_pb2
 from cypher.suppliers.v1 import suppliers_pb2 as pb
-from cypher_runtime.grpc_client import call
-from gateway.deps import DEFAULT_LIMIT, Cursor, Limit, Settings, SuppliersStub, require
+from gateway.deps import DEFAULT_LIMIT, Cursor, Limit, Suppliers, require
 from gateway.envelope import Envelope, ok
 from gateway.idempotency import IdempotencyDep
-from gateway.routes.suppliers import Id, Read, dump, page
-from gateway.supplier_inputs import (
+from gateway.inputs.suppliers import (
     ORDER_STATUSES,
     OrderStatus,
     ReceiptCreate,
     StatusChange,
     SupplierOrderCreate,
 )
-from gateway.supplier_views import SupplierOrderOut, order_view
+from gateway.routes.suppliers import Id, Read, page
+from gateway.views.suppliers import SupplierOrderOut, order_view
 
 router = APIRouter(tags=["supplier-orders"])
 
@@ -37,14 +36,12 @@ OrderWrite = Annotated[object, require("supplier-orders:write")]
 )
 async def create_supplier_order(
     body: SupplierOrderCreate,
-    suppliers: SuppliersStub,
-    settings: Settings,
+    suppliers: Suppliers,
     idem: IdempotencyDep,
     _: OrderWrite,
 ) -> JSONResponse:
     async def create() -> JSONResponse:
-        reply = await call(
-            suppliers.CreateSupplierOrder,
+        reply = await suppliers.create_supplier_order(
             pb.CreateSupplierOrderRequest(
                 supplier_id=body.supplier_id,
                 lines=[
@@ -67,11 +64,9 @@ async def create_supplier_order(
                 # Scoped to the caller, as the gateway's own key store is.
                 idempotency_key=f"{idem.owner}:{idem.key}" if idem.key else "",
                 draft=body.draft,
-            ),
-            timeout=settings.upstream_timeout_seconds,
-            idempotent=bool(idem.key),  # the service replays an order by its key
+            )
         )
-        return ok(dump(order_view(reply.supplier_order)), status_code=201)
+        return ok(order_view(reply.supplier_order), status_code=201)
 
     return await idem.run(body, create)
 
@@ -82,8 +77,7 @@ async def create_supplier_order(
     summary="Supplier orders, newest first",
 )
 async def list_supplier_orders(
-    suppliers: SuppliersStub,
-    settings: Settings,
+    suppliers: Suppliers,
     _: Read,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
@@ -92,20 +86,17 @@ async def list_supplier_orders(
     sku: Annotated[str | None, Query(max_length=64)] = None,
     order_id: Annotated[str | None, Query(max_length=64)] = None,
 ) -> JSONResponse:
-    reply = await call(
-        suppliers.ListSupplierOrders,
+    reply = await suppliers.list_supplier_orders(
         pb.ListSupplierOrdersRequest(
             page=page(limit, cursor),
             status=ORDER_STATUSES[status] if status else pb.SUPPLIER_ORDER_STATUS_UNSPECIFIED,
             supplier_id=supplier_id or "",
             sku=sku or "",
             order_id=order_id or "",
-        ),
-        timeout=settings.upstream_timeout_seconds,
-        idempotent=True,
+        )
     )
     return ok(
-        [dump(order_view(o)) for o in reply.supplier_orders],
+        [order_view(o) for o in reply.supplier_orders],
         next_cursor=reply.page.next_cursor or None,
     )
 
@@ -115,16 +106,9 @@ async def list_supplier_orders(
     response_model=Envelope[SupplierOrderOut],
     summary="A supplier order",
 )
-async def get_supplier_order(
-    supplier_order_id: Id, suppliers: SuppliersStub, settings: Settings, _: Read
-) -> JSONResponse:
-    reply = await call(
-        suppliers.GetSupplierOrder,
-        pb.GetSupplierOrderRequest(supplier_order_id=supplier_order_id),
-        timeout=settings.upstream_timeout_seconds,
-        idempotent=True,
-    )
-    return ok(dump(order_view(reply.supplier_order)))
+async def get_supplier_order(supplier_order_id: Id, suppliers: Suppliers, _: Read) -> JSONResponse:
+    reply = await suppliers.get_supplier_order(supplier_order_id)
+    return ok(order_view(reply.supplier_order))
 
 
 @router.post(
@@ -135,22 +119,18 @@ async def get_supplier_order(
 async def change_supplier_order_status(
     supplier_order_id: Id,
     body: StatusChange,
-    suppliers: SuppliersStub,
-    settings: Settings,
+    suppliers: Suppliers,
     _: OrderWrite,
 ) -> JSONResponse:
-    reply = await call(
-        suppliers.ChangeSupplierOrderStatus,
+    reply = await suppliers.change_supplier_order_status(
         pb.ChangeSupplierOrderStatusRequest(
             supplier_order_id=supplier_order_id,
             status=ORDER_STATUSES[body.status],
             reason=body.reason or "",
             expected_version=body.expected_version or 0,
-        ),
-        timeout=settings.upstream_timeout_seconds,
-        idempotent=False,
+        )
     )
-    return ok(dump(order_view(reply.supplier_order)))
+    return ok(order_view(reply.supplier_order))
 
 
 @router.post(
@@ -161,12 +141,10 @@ async def change_supplier_order_status(
 async def receive_supplier_order(
     supplier_order_id: Id,
     body: ReceiptCreate,
-    suppliers: SuppliersStub,
-    settings: Settings,
+    suppliers: Suppliers,
     _: OrderWrite,
 ) -> JSONResponse:
-    reply = await call(
-        suppliers.ReceiveSupplierOrder,
+    reply = await suppliers.receive_supplier_order(
         pb.ReceiveSupplierOrderRequest(
             supplier_order_id=supplier_order_id,
             lines=[
@@ -174,8 +152,6 @@ async def receive_supplier_order(
                 for x in body.lines
             ],
             expected_version=body.expected_version or 0,
-        ),
-        timeout=settings.upstream_timeout_seconds,
-        idempotent=False,
+        )
     )
-    return ok(dump(order_view(reply.supplier_order)))
+    return ok(order_view(reply.supplier_order))

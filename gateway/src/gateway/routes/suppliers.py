@@ -9,23 +9,21 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 
 from cypher.common.v1 import pagination_pb2
 from cypher.suppliers.v1 import suppliers_pb2 as pb
-from cypher_runtime.grpc_client import call
-from gateway.deps import DEFAULT_LIMIT, Cursor, Limit, Settings, SuppliersStub, require
+from gateway.deps import DEFAULT_LIMIT, Cursor, Limit, Suppliers, require
 from gateway.envelope import Envelope, ok
 from gateway.idempotency import IdempotencyDep
 from gateway.inputs.common import Sku
-from gateway.supplier_inputs import (
+from gateway.inputs.suppliers import (
     FEED_FORMATS,
     MappingCreate,
     SupplierCreate,
     SupplierUpdate,
     schedule_pb,
 )
-from gateway.supplier_views import (
+from gateway.views.suppliers import (
     OfferOut,
     PriceAlertOut,
     PricePointOut,
@@ -51,10 +49,6 @@ def page(limit: int, cursor: str | None) -> pagination_pb2.PageRequest:
     return pagination_pb2.PageRequest(limit=limit, cursor=cursor or "")
 
 
-def dump(model: BaseModel) -> dict[str, object]:
-    return model.model_dump(mode="json")
-
-
 # -- suppliers ----------------------------------------------------------------------------
 
 
@@ -66,8 +60,7 @@ def dump(model: BaseModel) -> dict[str, object]:
 )
 async def create_supplier(
     body: SupplierCreate,
-    suppliers: SuppliersStub,
-    settings: Settings,
+    suppliers: Suppliers,
     idem: IdempotencyDep,
     _: Write,
 ) -> JSONResponse:
@@ -83,34 +76,25 @@ async def create_supplier(
         )
         if body.schedule is not None:
             request.schedule.CopyFrom(schedule_pb(body.schedule))
-        reply = await call(
-            suppliers.CreateSupplier,
-            request,
-            timeout=settings.upstream_timeout_seconds,
-            idempotent=False,
-        )
-        return ok(dump(supplier_view(reply.supplier)), status_code=201)
+        reply = await suppliers.create_supplier(request)
+        return ok(supplier_view(reply.supplier), status_code=201)
 
     return await idem.run(body, create)
 
 
 @router.get("/suppliers", response_model=Envelope[list[SupplierOut]], summary="Suppliers by name")
 async def list_suppliers(
-    suppliers: SuppliersStub,
-    settings: Settings,
+    suppliers: Suppliers,
     _: Read,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
     active_only: bool = False,
 ) -> JSONResponse:
-    reply = await call(
-        suppliers.ListSuppliers,
-        pb.ListSuppliersRequest(page=page(limit, cursor), active_only=active_only),
-        timeout=settings.upstream_timeout_seconds,
-        idempotent=True,
+    reply = await suppliers.list_suppliers(
+        pb.ListSuppliersRequest(page=page(limit, cursor), active_only=active_only)
     )
     return ok(
-        [dump(supplier_view(s)) for s in reply.suppliers],
+        [supplier_view(s) for s in reply.suppliers],
         next_cursor=reply.page.next_cursor or None,
     )
 
@@ -121,8 +105,7 @@ async def list_suppliers(
     summary="Price alerts (changes above the threshold), newest first",
 )
 async def list_price_alerts(
-    suppliers: SuppliersStub,
-    settings: Settings,
+    suppliers: Suppliers,
     _: Read,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
@@ -130,19 +113,16 @@ async def list_price_alerts(
     sku: Annotated[str | None, Query(max_length=64)] = None,
     open_only: bool = False,
 ) -> JSONResponse:
-    reply = await call(
-        suppliers.ListPriceAlerts,
+    reply = await suppliers.list_price_alerts(
         pb.ListPriceAlertsRequest(
             page=page(limit, cursor),
             supplier_id=supplier_id or "",
             sku=sku or "",
             open_only=open_only,
-        ),
-        timeout=settings.upstream_timeout_seconds,
-        idempotent=True,
+        )
     )
     return ok(
-        [dump(alert_view(a)) for a in reply.price_alerts],
+        [alert_view(a) for a in reply.price_alerts],
         next_cursor=reply.page.next_cursor or None,
     )
 
@@ -152,16 +132,9 @@ async def list_price_alerts(
     response_model=Envelope[PriceAlertOut],
     summary="Mark a price alert handled (idempotent)",
 )
-async def acknowledge_price_alert(
-    alert_id: Id, suppliers: SuppliersStub, settings: Settings, _: Write
-) -> JSONResponse:
-    reply = await call(
-        suppliers.AcknowledgePriceAlert,
-        pb.AcknowledgePriceAlertRequest(price_alert_id=alert_id),
-        timeout=settings.upstream_timeout_seconds,
-        idempotent=True,
-    )
-    return ok(dump(alert_view(reply.price_alert)))
+async def acknowledge_price_alert(alert_id: Id, suppliers: Suppliers, _: Write) -> JSONResponse:
+    reply = await suppliers.acknowledge_price_alert(alert_id)
+    return ok(alert_view(reply.price_alert))
 
 
 @router.get(
@@ -171,34 +144,19 @@ async def acknowledge_price_alert(
 )
 async def list_offers(
     sku: Sku,
-    suppliers: SuppliersStub,
-    settings: Settings,
+    suppliers: Suppliers,
     _: Read,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> JSONResponse:
-    reply = await call(
-        suppliers.ListOffers,
-        pb.ListOffersRequest(sku=sku, page=page(limit, cursor)),
-        timeout=settings.upstream_timeout_seconds,
-        idempotent=True,
-    )
-    return ok(
-        [dump(offer_view(o)) for o in reply.offers], next_cursor=reply.page.next_cursor or None
-    )
+    reply = await suppliers.list_offers(pb.ListOffersRequest(sku=sku, page=page(limit, cursor)))
+    return ok([offer_view(o) for o in reply.offers], next_cursor=reply.page.next_cursor or None)
 
 
 @router.get("/suppliers/{supplier_id}", response_model=Envelope[SupplierOut], summary="A supplier")
-async def get_supplier(
-    supplier_id: Id, suppliers: SuppliersStub, settings: Settings, _: Read
-) -> JSONResponse:
-    reply = await call(
-        suppliers.GetSupplier,
-        pb.GetSupplierRequest(supplier_id=supplier_id),
-        timeout=settings.upstream_timeout_seconds,
-        idempotent=True,
-    )
-    return ok(dump(supplier_view(reply.supplier)))
+async def get_supplier(supplier_id: Id, suppliers: Suppliers, _: Read) -> JSONResponse:
+    reply = await suppliers.get_supplier(supplier_id)
+    return ok(supplier_view(reply.supplier))
 
 
 @router.patch(
@@ -209,8 +167,7 @@ async def get_supplier(
 async def update_supplier(
     supplier_id: Id,
     body: SupplierUpdate,
-    suppliers: SuppliersStub,
-    settings: Settings,
+    suppliers: Suppliers,
     _: Write,
 ) -> JSONResponse:
     request = pb.UpdateSupplierRequest(
@@ -226,13 +183,8 @@ async def update_supplier(
         request.feed_config.CopyFrom(pb.FeedConfig(values=body.feed_config))
     if body.schedule is not None:
         request.schedule.CopyFrom(schedule_pb(body.schedule))
-    reply = await call(
-        suppliers.UpdateSupplier,
-        request,
-        timeout=settings.upstream_timeout_seconds,
-        idempotent=body.expected_version is not None,
-    )
-    return ok(dump(supplier_view(reply.supplier)))
+    reply = await suppliers.update_supplier(request)
+    return ok(supplier_view(reply.supplier))
 
 
 @router.post(
@@ -241,16 +193,9 @@ async def update_supplier(
     response_model=Envelope[SyncRunOut],
     summary="Scrape the supplier's feed now; the run (RUNNING, or the one already running)",
 )
-async def trigger_sync(
-    supplier_id: Id, suppliers: SuppliersStub, settings: Settings, _: Write
-) -> JSONResponse:
-    reply = await call(
-        suppliers.TriggerSync,
-        pb.TriggerSyncRequest(supplier_id=supplier_id),
-        timeout=settings.upstream_timeout_seconds,
-        idempotent=True,  # a second trigger returns the run in progress
-    )
-    return ok(dump(run_view(reply.run)), status_code=202)
+async def trigger_sync(supplier_id: Id, suppliers: Suppliers, _: Write) -> JSONResponse:
+    reply = await suppliers.trigger_sync(supplier_id)
+    return ok(run_view(reply.run), status_code=202)
 
 
 @router.get(
@@ -260,19 +205,15 @@ async def trigger_sync(
 )
 async def list_sync_runs(
     supplier_id: Id,
-    suppliers: SuppliersStub,
-    settings: Settings,
+    suppliers: Suppliers,
     _: Read,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> JSONResponse:
-    reply = await call(
-        suppliers.ListSyncRuns,
-        pb.ListSyncRunsRequest(supplier_id=supplier_id, page=page(limit, cursor)),
-        timeout=settings.upstream_timeout_seconds,
-        idempotent=True,
+    reply = await suppliers.list_sync_runs(
+        pb.ListSyncRunsRequest(supplier_id=supplier_id, page=page(limit, cursor))
     )
-    return ok([dump(run_view(r)) for r in reply.runs], next_cursor=reply.page.next_cursor or None)
+    return ok([run_view(r) for r in reply.runs], next_cursor=reply.page.next_cursor or None)
 
 
 @router.post(
@@ -284,21 +225,17 @@ async def list_sync_runs(
 async def create_mapping(
     supplier_id: Id,
     body: MappingCreate,
-    suppliers: SuppliersStub,
-    settings: Settings,
+    suppliers: Suppliers,
     idem: IdempotencyDep,
     _: Write,
 ) -> JSONResponse:
     async def create() -> JSONResponse:
-        reply = await call(
-            suppliers.CreateMapping,
+        reply = await suppliers.create_mapping(
             pb.CreateMappingRequest(
                 supplier_id=supplier_id, supplier_sku=body.supplier_sku, sku=body.sku
-            ),
-            timeout=settings.upstream_timeout_seconds,
-            idempotent=True,  # mapping to the same sku again changes nothing
+            )
         )
-        return ok(dump(product_view(reply.supplier_product)), status_code=201)
+        return ok(product_view(reply.supplier_product), status_code=201)
 
     return await idem.run(body, create)
 
@@ -310,27 +247,23 @@ async def create_mapping(
 )
 async def list_supplier_products(
     supplier_id: Id,
-    suppliers: SuppliersStub,
-    settings: Settings,
+    suppliers: Suppliers,
     _: Read,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
     unmapped: bool = False,
     search: Annotated[str | None, Query(max_length=100)] = None,
 ) -> JSONResponse:
-    reply = await call(
-        suppliers.ListSupplierProducts,
+    reply = await suppliers.list_supplier_products(
         pb.ListSupplierProductsRequest(
             supplier_id=supplier_id,
             page=page(limit, cursor),
             unmapped_only=unmapped,
             search=search or "",
-        ),
-        timeout=settings.upstream_timeout_seconds,
-        idempotent=True,
+        )
     )
     return ok(
-        [dump(product_view(p)) for p in reply.supplier_products],
+        [product_view(p) for p in reply.supplier_products],
         next_cursor=reply.page.next_cursor or None,
     )
 
@@ -343,20 +276,14 @@ async def list_supplier_products(
 async def list_price_history(
     supplier_id: Id,
     supplier_sku: Annotated[str, Path(min_length=1, max_length=100)],
-    suppliers: SuppliersStub,
-    settings: Settings,
+    suppliers: Suppliers,
     _: Read,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> JSONResponse:
-    reply = await call(
-        suppliers.ListPriceHistory,
+    reply = await suppliers.list_price_history(
         pb.ListPriceHistoryRequest(
             supplier_id=supplier_id, supplier_sku=supplier_sku, page=page(limit, cursor)
-        ),
-        timeout=settings.upstream_timeout_seconds,
-        idempotent=True,
+        )
     )
-    return ok(
-        [dump(point_view(p)) for p in reply.points], next_cursor=reply.page.next_cursor or None
-    )
+    return ok([point_view(p) for p in reply.points], next_cursor=reply.page.next_cursor or None)

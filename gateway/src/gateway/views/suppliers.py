@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from pydantic import BaseModel
 
 from cypher.suppliers.v1 import suppliers_pb2 as pb
 from cypher_runtime.proto_values import datetime_from_pb, rfc3339
-from gateway.supplier_inputs import Schedule
+from gateway.inputs.suppliers import Schedule
+from gateway.views.common import Decimal, Out, Time
 
 
 def _name(enum: str, value: int, prefix: str) -> str | None:
     name = getattr(pb, enum).Name(value)
     return None if name.endswith("UNSPECIFIED") else name.removeprefix(prefix)
-
-
-class Out(BaseModel):
-    pass
 
 
 class SupplierOut(Out):
@@ -29,11 +25,11 @@ class SupplierOut(Out):
     currency: str
     contact_email: str
     schedule: Schedule
-    last_sync_at: str | None
+    last_sync_at: Time | None
     last_sync_status: str | None
     version: int
-    created_at: str | None
-    updated_at: str | None
+    created_at: Time | None
+    updated_at: Time | None
 
 
 class SyncRunOut(Out):
@@ -41,8 +37,8 @@ class SyncRunOut(Out):
     supplier_id: str
     status: str | None
     trigger: str | None
-    started_at: str | None
-    finished_at: str | None
+    started_at: Time | None
+    finished_at: Time | None
     items_seen: int
     items_new: int
     items_changed: int
@@ -57,14 +53,14 @@ class SupplierProductOut(Out):
     supplier_id: str
     supplier_sku: str
     name: str
-    price: str
+    price: Decimal
     currency: str
     sku: str | None
     in_stock: bool
     stock_quantity: int | None
     url: str
-    last_seen_at: str | None
-    price_changed_at: str | None
+    last_seen_at: Time | None
+    price_changed_at: Time | None
     version: int
 
 
@@ -73,24 +69,24 @@ class PriceAlertOut(Out):
     supplier_id: str
     supplier_sku: str
     sku: str | None
-    old_price: str
-    new_price: str
+    old_price: Decimal
+    new_price: Decimal
     currency: str
-    change_pct: str
+    change_pct: Decimal
     status: str | None
     sync_run_id: str
-    created_at: str | None
-    acknowledged_at: str | None
+    created_at: Time | None
+    acknowledged_at: Time | None
 
 
 class PricePointOut(Out):
-    price: str
+    price: Decimal
     currency: str
     in_stock: bool
     stock_quantity: int | None
-    change_pct: str | None
+    change_pct: Decimal | None
     sync_run_id: str | None
-    observed_at: str | None
+    observed_at: Time | None
 
 
 class OfferOut(Out):
@@ -98,18 +94,18 @@ class OfferOut(Out):
     supplier_name: str
     supplier_sku: str
     sku: str
-    price: str
+    price: Decimal
     currency: str
     in_stock: bool
     stock_quantity: int | None
-    updated_at: str | None
+    updated_at: Time | None
 
 
 class OrderLineOut(Out):
     sku: str
     supplier_sku: str
     quantity: int
-    unit_price: str
+    unit_price: Decimal
     warehouse: str
     received_quantity: int
 
@@ -122,12 +118,12 @@ class SupplierOrderOut(Out):
     order_id: str | None
     expected_date: str | None
     notes: str
-    total: str
+    total: Decimal
     currency: str
     version: int
-    created_at: str | None
-    updated_at: str | None
-    received_at: str | None
+    created_at: Time | None
+    updated_at: Time | None
+    received_at: Time | None
 
 
 def _time(stamp: Timestamp) -> str | None:

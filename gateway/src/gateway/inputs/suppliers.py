@@ -7,10 +7,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from cypher.suppliers.v1 import suppliers_pb2 as pb
-from gateway.inputs.common import Sku
+from gateway.inputs.common import Sku, Strict
 
 SupplierSku = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[\w.\-/+#]+$")]
 Warehouse = Annotated[str, Field(min_length=1, max_length=10, pattern=r"^[A-Za-z0-9]+$")]
@@ -25,10 +25,6 @@ ORDER_STATUSES: dict[str, pb.SupplierOrderStatus.ValueType] = {
     "RECEIVED": pb.SUPPLIER_ORDER_STATUS_RECEIVED,
     "CANCELLED": pb.SUPPLIER_ORDER_STATUS_CANCELLED,
 }
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class Schedule(Strict):
