@@ -27,6 +27,7 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import grpc
@@ -35,6 +36,7 @@ from cypher.inventory.v1 import inventory_pb2 as pb
 from cypher.inventory.v1 import inventory_pb2_grpc
 from cypher_runtime.grpc_client import make_channel
 from cypher_testkit.broker import delete_scope, new_scope
+from cypher_testkit.catalogue import announce_products, when_known
 from cypher_testkit.databases import drop_database, migrated_database
 from cypher_testkit.infra import amqp_url
 from cypher_testkit.proxy import free_port
@@ -178,9 +180,15 @@ async def main(seconds: float, clients: int) -> None:
         channel = make_channel(target, default_timeout=30)
         stub = inventory_pb2_grpc.InventoryServiceStub(channel)
         hot = f"HOT-{uuid.uuid4().hex[:6]}"
-        await stub.Receive(pb.ReceiveRequest(sku=hot, warehouse="A", quantity=10_000_000))
-        for sku in spread_skus():
-            await stub.Receive(pb.ReceiveRequest(sku=sku, warehouse="A", quantity=100_000))
+        # Stock is only booked for catalogue products: announce them as pricing would —
+        # one first (resent until the consumer listens), then the other 1,000 at once.
+        await announce_products(scope, [hot], timeout=60)
+        await announce_products(scope, spread_skus())
+        receipts = [pb.ReceiveRequest(sku=hot, warehouse="A", quantity=10_000_000)] + [
+            pb.ReceiveRequest(sku=sku, warehouse="A", quantity=100_000) for sku in spread_skus()
+        ]
+        for receipt in receipts:
+            await when_known(partial(stub.Receive, receipt), timeout=60)
         await channel.close()
 
         print(f"machine: {describe()}")

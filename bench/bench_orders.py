@@ -28,6 +28,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from cypher_testkit.catalogue import post_when_known
 from cypher_testkit.infra import amqp_url, postgres_admin_url
 from cypher_testkit.stack import LocalStack, StackConfig
 from machine import describe, percentile
@@ -153,7 +154,10 @@ async def main(seconds: float, clients: int, sku_pool: int) -> None:
                 }
                 (await client.post("/products", json=product)).raise_for_status()
                 receipt = {"sku": sku, "warehouse": "A", "quantity": 1_000_000}
-                (await client.post("/inventory/receipts", json=receipt)).raise_for_status()
+                # Inventory learns the new product from pricing's event, a moment later.
+                (
+                    await post_when_known(client, "/inventory/receipts", json=receipt)
+                ).raise_for_status()
             customer = await client.post(
                 "/customers",
                 json={"name": "Bench SRL", "email": "bench@lumina.ro", "vat_code": "RO14399840"},

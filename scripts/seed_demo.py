@@ -4,6 +4,8 @@ the catalogue is empty, so `make dev` can run any number of times."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 from seed_suppliers import seed_suppliers
 
@@ -15,6 +17,17 @@ PRODUCTS = [
     ("LED-TRACK-30", "Spot șină LED 30W negru", "track", "buc", "97.20", "38"),
 ]
 STOCK = {"A": 40, "B": 25, "C": 10}
+
+
+async def receive(client: httpx.AsyncClient, receipt: dict[str, object]) -> httpx.Response:
+    """Book a receipt for a product created a moment ago. Inventory learns products from
+    pricing's events, so for that moment it answers 409 PRODUCT_UNKNOWN_YET: retry."""
+    for _ in range(150):
+        reply = await client.post("/inventory/receipts", json=receipt)
+        if reply.status_code != 409 or reply.json()["error"]["code"] != "PRODUCT_UNKNOWN_YET":
+            return reply
+        await asyncio.sleep(0.1)
+    return reply
 
 
 async def seed(gateway_url: str, email: str, password: str, sites_url: str) -> str:
@@ -42,14 +55,9 @@ async def seed(gateway_url: str, email: str, password: str, sites_url: str) -> s
             )
             reply.raise_for_status()
             for warehouse, quantity in STOCK.items():
-                receipt = await client.post(
-                    "/inventory/receipts",
-                    json={
-                        "sku": sku,
-                        "warehouse": warehouse,
-                        "quantity": quantity,
-                        "reference": "demo",
-                    },
+                receipt = await receive(
+                    client,
+                    {"sku": sku, "warehouse": warehouse, "quantity": quantity, "reference": "demo"},
                 )
                 receipt.raise_for_status()
         customer = await client.post(

@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest_asyncio
 
+from cypher_testkit.catalogue import post_when_known
 from cypher_testkit.polling import eventually
 from cypher_testkit.processes import console_script
 from cypher_testkit.stack import LocalStack
@@ -64,12 +65,11 @@ class Api:
         return sku
 
     async def receive(self, sku: str, quantity: int, warehouse: str = "A") -> None:
-        await self.ok(
-            "POST",
-            "/inventory/receipts",
-            201,
-            json={"sku": sku, "warehouse": warehouse, "quantity": quantity},
-        )
+        """Stock of a product just created: inventory learns the product from pricing's
+        event, so the receipt is repeated while it answers 409 PRODUCT_UNKNOWN_YET."""
+        receipt = {"sku": sku, "warehouse": warehouse, "quantity": quantity}
+        reply = await post_when_known(self.client, "/inventory/receipts", json=receipt)
+        assert reply.status_code == 201, f"receipt: {reply.status_code} {reply.text}"
 
     async def customer(self) -> str:
         data = await self.ok(

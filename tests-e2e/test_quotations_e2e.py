@@ -18,6 +18,7 @@ import httpx
 import pypdf
 import pytest_asyncio
 
+from cypher_testkit.catalogue import post_when_known
 from cypher_testkit.polling import eventually
 from cypher_testkit.stack import LocalStack
 
@@ -37,6 +38,13 @@ class Api:
         reply = await self.client.request(method, path, **kwargs)
         assert reply.status_code == expected, f"{method} {path}: {reply.status_code} {reply.text}"
         return reply.json()["data"]
+
+    async def receive(self, sku: str, quantity: int) -> None:
+        """Stock in A for a product just created: inventory learns the product from
+        pricing's event, so the receipt is repeated while it answers PRODUCT_UNKNOWN_YET."""
+        receipt = {"sku": sku, "warehouse": "A", "quantity": quantity}
+        reply = await post_when_known(self.client, "/inventory/receipts", json=receipt)
+        assert reply.status_code == 201, reply.text
 
     async def product(self, cost: str) -> str:
         sku = f"E2E-Q-{uuid.uuid4().hex[:8].upper()}"
@@ -96,9 +104,7 @@ async def api(stack: LocalStack) -> AsyncIterator[Api]:
 
 async def test_quote_to_order_keeps_the_quoted_prices(api: Api) -> None:
     sku = await api.product(cost="100.00")
-    await api.ok(
-        "POST", "/inventory/receipts", 201, json={"sku": sku, "warehouse": "A", "quantity": 30}
-    )
+    await api.receive(sku, 30)
     customer = await api.customer(tier="TIER_1")
     quotation = await api.ok(
         "POST",
@@ -154,9 +160,7 @@ async def test_quote_to_order_keeps_the_quoted_prices(api: Api) -> None:
 
 async def test_a_quote_request_is_followed_to_the_same_confirmed_order(api: Api) -> None:
     sku = await api.product(cost="20.00")
-    await api.ok(
-        "POST", "/inventory/receipts", 201, json={"sku": sku, "warehouse": "A", "quantity": 5}
-    )
+    await api.receive(sku, 5)
     customer = await api.customer()
     order = await api.ok(
         "POST",

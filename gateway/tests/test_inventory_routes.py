@@ -12,6 +12,7 @@ import pytest_asyncio
 
 from cypher_runtime.clock import FixedClock
 from cypher_testkit.broker import BrokerScope, delete_scope
+from cypher_testkit.catalogue import announce_products, post_when_known
 from cypher_testkit.infra import amqp_url
 from cypher_testkit.proxy import free_port
 from gateway.settings import GatewaySettings
@@ -65,14 +66,24 @@ def new_sku() -> str:
     return f"LED-{uuid.uuid4().hex[:8]}"
 
 
-async def test_warehouse_books_goods_and_everyone_reads_stock(inventory_gateway: Gateway) -> None:
+async def catalogued(scope: BrokerScope) -> str:
+    """A sku pricing announced (inventory stocks only products of the catalogue)."""
+    sku = new_sku()
+    await announce_products(scope, [sku])
+    return sku
+
+
+async def test_warehouse_books_goods_and_everyone_reads_stock(
+    inventory_gateway: Gateway, broker_scope: BrokerScope
+) -> None:
     gw = inventory_gateway
     _, warehouse = await gw.user_with_role("warehouse")
     _, sales = await gw.user_with_role("sales")
-    sku = new_sku()
+    sku = await catalogued(broker_scope)
 
     for wh, qty in (("A", 5), ("c", 4)):
-        created = await gw.client.post(
+        created = await post_when_known(
+            gw.client,
             "/api/v1/inventory/receipts",
             json={"sku": sku, "warehouse": wh, "quantity": qty, "reference": "NIR-1"},
             headers=warehouse,
@@ -147,15 +158,19 @@ async def test_bad_input_is_400_with_field_errors_and_changes_nothing(
     assert stock.json()["data"]["totals"]["on_hand"] == 0
 
 
-async def test_upstream_errors_keep_their_codes(inventory_gateway: Gateway) -> None:
+async def test_upstream_errors_keep_their_codes(
+    inventory_gateway: Gateway, broker_scope: BrokerScope
+) -> None:
     gw = inventory_gateway
     _, warehouse = await gw.user_with_role("warehouse")
-    sku = new_sku()
-    await gw.client.post(
+    sku = await catalogued(broker_scope)
+    booked = await post_when_known(
+        gw.client,
         "/api/v1/inventory/receipts",
         json={"sku": sku, "warehouse": "A", "quantity": 2},
         headers=warehouse,
     )
+    assert booked.status_code == 201, booked.text
     short = await gw.client.post(
         "/api/v1/inventory/transfers",
         json={"sku": sku, "from_warehouse": "A", "to_warehouse": "B", "quantity": 5},
@@ -199,3 +214,48 @@ async def test_roles_sales_reads_warehouse_writes_admin_reconciles(
     )
     assert report.status_code == 200, report.text
     assert report.json()["data"]["mismatches"] == []
+
+
+async def test_a_receipt_for_a_sku_outside_the_catalogue_is_a_409_until_pricing_announces_it(
+    inventory_gateway: Gateway, broker_scope: BrokerScope
+) -> None:
+    gw = inventory_gateway
+    _, warehouse = await gw.user_with_role("warehouse")
+    sku = new_sku()
+    receipt = {"sku": sku, "warehouse": "A", "quantity": 3}
+
+    refused = await gw.client.post("/api/v1/inventory/receipts", json=receipt, headers=warehouse)
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"]["code"] == "PRODUCT_UNKNOWN_YET"
+    assert refused.json()["error"]["details"] == {"skus": [sku]}
+    for path, body in (
+        (
+            "/api/v1/inventory/adjustments",
+            {"sku": sku, "warehouse": "A", "delta": 1, "reason": "x"},
+        ),
+        (
+            "/api/v1/inventory/transfers",
+            {"sku": sku, "from_warehouse": "A", "to_warehouse": "B", "quantity": 1},
+        ),
+    ):
+        other = await gw.client.post(path, json=body, headers=warehouse)
+        assert (other.status_code, other.json()["error"]["code"]) == (409, "PRODUCT_UNKNOWN_YET")
+    stock = await gw.client.get(f"/api/v1/inventory/{sku}", headers=warehouse)
+    assert stock.json()["data"]["totals"]["on_hand"] == 0
+
+    await announce_products(broker_scope, [sku])
+    booked = await post_when_known(
+        gw.client, "/api/v1/inventory/receipts", json=receipt, headers=warehouse
+    )
+    assert booked.status_code == 201, booked.text
+    assert booked.json()["data"]["stock"]["on_hand"] == 3
+
+
+async def test_a_cursor_the_list_did_not_issue_is_a_400(inventory_gateway: Gateway) -> None:
+    gw = inventory_gateway
+    _, sales = await gw.user_with_role("sales")
+    for path in (f"/api/v1/inventory/{new_sku()}/movements", "/api/v1/inventory/low-stock"):
+        for cursor in ("garbage", "WyJ4IiwieSJd", "W10"):
+            reply = await gw.client.get(path, params={"cursor": cursor}, headers=sales)
+            assert reply.status_code == 400, (path, cursor, reply.text)
+            assert "page.cursor" in reply.json()["error"]["details"]["fields"]

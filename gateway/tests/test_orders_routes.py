@@ -14,6 +14,7 @@ import pytest_asyncio
 
 from cypher_runtime.clock import FixedClock
 from cypher_testkit.broker import BrokerScope, delete_scope
+from cypher_testkit.catalogue import announce_products, post_when_known
 from cypher_testkit.infra import amqp_url
 from cypher_testkit.proxy import free_port
 from gateway.settings import GatewaySettings
@@ -85,7 +86,9 @@ async def orders_gateway(
         )
 
 
-async def stocked_product(gw: Gateway, quantity: int) -> str:
+async def stocked_product(gw: Gateway, scope: BrokerScope, quantity: int) -> str:
+    """A product with stock. This module's pricing publishes on the session's exchange,
+    not on the inventory's, so the product is announced to inventory as pricing would."""
     sku = f"LED-{uuid.uuid4().hex[:8]}"
     admin = await gw.admin()
     product = {
@@ -98,7 +101,9 @@ async def stocked_product(gw: Gateway, quantity: int) -> str:
     }
     created = await gw.client.post("/api/v1/products", json=product, headers=admin)
     assert created.status_code == 201, created.text
-    received = await gw.client.post(
+    await announce_products(scope, [sku])
+    received = await post_when_known(
+        gw.client,
         "/api/v1/inventory/receipts",
         json={"sku": sku, "warehouse": "A", "quantity": quantity},
         headers=admin,
@@ -122,13 +127,15 @@ async def new_customer(gw: Gateway, headers: dict[str, str]) -> str:
     return str(reply.json()["data"]["id"])
 
 
-async def test_sales_places_and_each_role_moves_only_its_statuses(orders_gateway: Gateway) -> None:
+async def test_sales_places_and_each_role_moves_only_its_statuses(
+    orders_gateway: Gateway, broker_scope: BrokerScope
+) -> None:
     gw = orders_gateway
     _, sales = await gw.user_with_role("sales")
     _, warehouse = await gw.user_with_role("warehouse")
     _, finance = await gw.user_with_role("finance")
     _, reader = await gw.user_with_role("user")
-    sku = await stocked_product(gw, 10)
+    sku = await stocked_product(gw, broker_scope, 10)
     customer = await new_customer(gw, sales)
 
     placed = await gw.client.post(
@@ -180,10 +187,12 @@ async def test_sales_places_and_each_role_moves_only_its_statuses(orders_gateway
     assert [o["id"] for o in listed.json()["data"]] == [oid]
 
 
-async def test_insufficient_stock_is_a_409_with_the_shortfall(orders_gateway: Gateway) -> None:
+async def test_insufficient_stock_is_a_409_with_the_shortfall(
+    orders_gateway: Gateway, broker_scope: BrokerScope
+) -> None:
     gw = orders_gateway
     _, sales = await gw.user_with_role("sales")
-    sku = await stocked_product(gw, 1)
+    sku = await stocked_product(gw, broker_scope, 1)
     customer = await new_customer(gw, sales)
     reply = await gw.client.post(
         "/api/v1/orders",
@@ -198,10 +207,12 @@ async def test_insufficient_stock_is_a_409_with_the_shortfall(orders_gateway: Ga
     }
 
 
-async def test_an_illegal_transition_is_a_409_with_from_to_allowed(orders_gateway: Gateway) -> None:
+async def test_an_illegal_transition_is_a_409_with_from_to_allowed(
+    orders_gateway: Gateway, broker_scope: BrokerScope
+) -> None:
     gw = orders_gateway
     admin = await gw.admin()
-    sku = await stocked_product(gw, 5)
+    sku = await stocked_product(gw, broker_scope, 5)
     customer = await new_customer(gw, admin)
     placed = await gw.client.post(
         "/api/v1/orders",

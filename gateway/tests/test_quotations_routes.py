@@ -16,6 +16,7 @@ import pytest_asyncio
 
 from cypher_runtime.clock import FixedClock
 from cypher_testkit.broker import BrokerScope, delete_scope
+from cypher_testkit.catalogue import announce_products, post_when_known
 from cypher_testkit.infra import amqp_url
 from cypher_testkit.proxy import free_port
 from gateway.settings import GatewaySettings
@@ -103,7 +104,12 @@ async def quotations_gateway(
         await delete_scope(broker_scope, [c.queue_name for r in runtimes for c in r.consumers])
 
 
-async def product(gw: Gateway, *, stock: int = 0, cost: str = "100.00") -> str:
+async def product(
+    gw: Gateway, *, stock: int = 0, cost: str = "100.00", scope: BrokerScope | None = None
+) -> str:
+    """A product, with `stock` booked in A. This module's pricing publishes on the
+    session's exchange, so inventory (on `scope`'s) is told of the product as pricing
+    would."""
     sku = f"LED-{uuid.uuid4().hex[:8]}"
     admin = await gw.admin()
     created = await gw.client.post(
@@ -120,7 +126,10 @@ async def product(gw: Gateway, *, stock: int = 0, cost: str = "100.00") -> str:
     )
     assert created.status_code == 201, created.text
     if stock:
-        received = await gw.client.post(
+        assert scope is not None, "stock needs the inventory's broker scope"
+        await announce_products(scope, [sku])
+        received = await post_when_known(
+            gw.client,
             "/api/v1/inventory/receipts",
             json={"sku": sku, "warehouse": "A", "quantity": stock},
             headers=admin,
@@ -146,13 +155,13 @@ async def customer(gw: Gateway, headers: dict[str, str]) -> str:
 
 
 async def test_sales_quotes_sends_accepts_and_converts_readers_only_read(
-    quotations_gateway: Gateway,
+    quotations_gateway: Gateway, broker_scope: BrokerScope
 ) -> None:
     gw = quotations_gateway
     _, sales = await gw.user_with_role("sales")
     _, reader = await gw.user_with_role("user")
     _, warehouse = await gw.user_with_role("warehouse")
-    sku = await product(gw, stock=10)
+    sku = await product(gw, stock=10, scope=broker_scope)
     client_id = await customer(gw, sales)
     body = {"customer_id": client_id, "lines": [{"sku": sku, "quantity": 2}], "notes": "Etaj 2"}
 

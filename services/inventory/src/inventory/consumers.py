@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 
 from cypher.orders.v1 import events_pb2 as orders_events
+from cypher.pricing.v1 import events_pb2 as pricing_events
 from cypher.suppliers.v1 import events_pb2 as supplier_events
 from cypher_runtime.db import UnitOfWork
 from cypher_runtime.messaging.consumer import Subscription, on
@@ -58,7 +59,10 @@ class OrderEventHandlers:
     async def supplier_order_received(
         self, uow: UnitOfWork, msg: supplier_events.SupplierOrderReceived, _: ReceivedEvent
     ) -> None:
-        # A line without a warehouse goes to the first-priority one (HQ).
+        # A line without a warehouse goes to the first-priority one (HQ). A line naming a
+        # sku the catalogue has not announced fails the whole delivery (one goods receipt
+        # is booked whole): the consumer retries it — the product event may still be in
+        # flight — then parks it for a person to look at (services/inventory/README.md).
         first = (await self.service.warehouses(uow))[0].code
         await self.service.stock.receive(
             uow,
@@ -77,3 +81,20 @@ class OrderEventHandlers:
             on(orders_events.OrderReturned, self.order_returned),
             on(supplier_events.SupplierOrderReceived, self.supplier_order_received),
         ]
+
+
+class CatalogueHandlers:
+    """Pricing's product events: which skus exist, so stock is only booked for them."""
+
+    def __init__(self, service: InventoryService) -> None:
+        self.service = service
+
+    async def product_upserted(
+        self, uow: UnitOfWork, msg: pricing_events.ProductUpserted, _: ReceivedEvent
+    ) -> None:
+        sku, version = wire.announced_product(msg)
+        await self.service.stock.learn_product(uow, sku, version)
+
+    def subscriptions(self) -> list[Subscription]:
+        # Versioned: a late, older snapshot of a product is skipped, never applied.
+        return [on(pricing_events.ProductUpserted, self.product_upserted, versioned=True)]

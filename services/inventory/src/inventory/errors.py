@@ -3,7 +3,7 @@ runtime's one mapping turns their kind into a gRPC status (and the gateway's int
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from cypher_runtime.errors import (
     Conflict,
@@ -18,6 +18,7 @@ __all__ = [
     "InsufficientStock",
     "NegativeStock",
     "NothingReserved",
+    "ProductUnknownYet",
     "ReservationExpired",
     "ReservationMismatch",
     "ReservationNotFound",
@@ -140,4 +141,20 @@ class NothingReserved(IllegalState):
     def __init__(self, order_id: str) -> None:
         super().__init__(
             f"order {order_id} has nothing reserved to commit", details={"order_id": order_id}
+        )
+
+
+class ProductUnknownYet(IllegalState):
+    """Stock named for a sku the catalogue has not announced. Inventory learns the
+    catalogue from pricing's `product.upserted` events, asynchronously: a product created
+    a moment ago becomes known within seconds (retry), a sku that does not exist never
+    does. FAILED_PRECONDITION → 409."""
+
+    code = "PRODUCT_UNKNOWN_YET"
+
+    def __init__(self, skus: Sequence[str]) -> None:
+        super().__init__(
+            f"not in the catalogue (yet): {', '.join(skus)}; a product created moments ago"
+            " is known to inventory within seconds, retry then",
+            details={"skus": list(skus)},
         )

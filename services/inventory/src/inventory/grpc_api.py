@@ -176,7 +176,7 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
         self, request: pb.ListWarehousesRequest, context: Context
     ) -> pb.ListWarehousesResponse:
         # A handful of rows: one page always; the page request is accepted for uniformity.
-        found = await self.queries.warehouses()
+        found = await self.queries.warehouses(limit=request.page.limit, cursor=request.page.cursor)
         return pb.ListWarehousesResponse(
             warehouses=[wire.warehouse_pb(w) for w in found], page=pagination_pb2.PageResponse()
         )

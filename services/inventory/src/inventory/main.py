@@ -16,7 +16,7 @@ from cypher_runtime.cli import run_cli
 from cypher_runtime.clock import Clock, SystemClock
 from cypher_runtime.db import Database
 from cypher_runtime.settings import load_settings
-from inventory.consumers import OrderEventHandlers
+from inventory.consumers import CatalogueHandlers, OrderEventHandlers
 from inventory.grpc_api import InventoryServicer
 from inventory.jobs import ReservationExpiry
 from inventory.queries import InventoryQueries, ReconcileReport
@@ -56,6 +56,7 @@ def assemble(
         lambda server: inventory_pb2_grpc.add_InventoryServiceServicer_to_server(servicer, server),
     )
     runtime.add_consumer("order-events", OrderEventHandlers(service).subscriptions())
+    runtime.add_consumer("catalogue", CatalogueHandlers(service).subscriptions())
     expiry = ReservationExpiry(
         runtime.db,
         service,

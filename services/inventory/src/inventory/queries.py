@@ -13,7 +13,7 @@ from sqlalchemy import func, literal, select, text, tuple_
 
 from cypher_runtime.clock import Clock
 from cypher_runtime.db import Database, session_scope
-from cypher_runtime.paging import CursorCodec, page_limit
+from cypher_runtime.paging import CURSOR_FIELD, CursorCodec, page_limit
 from inventory.db.reservations import HOLDING_STATUSES, Reservations
 from inventory.db.stock import movement_of
 from inventory.db.tables import movements, skus, stock, warehouses
@@ -28,7 +28,7 @@ from inventory.domain.stock import (
     Warehouse,
     require_text,
 )
-from inventory.errors import ReservationNotFound
+from inventory.errors import ReservationNotFound, ValidationFailed
 
 MOVEMENTS_CURSOR = CursorCodec("inventory.movements", (int,))
 LOW_STOCK_CURSOR = CursorCodec("inventory.low_stock", (str, str))
@@ -145,7 +145,12 @@ class InventoryQueries:
             raise ReservationNotFound(wanted)
         return found
 
-    async def warehouses(self) -> list[Warehouse]:
+    async def warehouses(self, *, limit: int = 0, cursor: str = "") -> list[Warehouse]:
+        """All of them: the list is one page, so it issues no cursor and accepts none
+        (the page request is validated like any other, then the size is not needed)."""
+        page_limit(limit)
+        if cursor:
+            raise ValidationFailed({CURSOR_FIELD: "is not a cursor this list issued"})
         async with session_scope(self.db) as session:
             return await all_warehouses(session)
 

@@ -10,6 +10,7 @@ from typing import Protocol
 
 from cypher.inventory.v1 import events_pb2
 from cypher.inventory.v1 import inventory_pb2 as pb
+from cypher.pricing.v1 import events_pb2 as pricing_events
 from cypher.suppliers.v1 import suppliers_pb2
 from cypher_runtime.proto_values import optional_timestamp_pb, timestamp_pb
 from inventory.domain.reconciliation import LedgerFigures
@@ -93,6 +94,11 @@ def skus(values: Sequence[str]) -> list[str]:
     if len(values) > MAX_SKUS:
         raise ValidationFailed({"skus": f"at most {MAX_SKUS} per call"})
     return list(values)
+
+
+def announced_product(message: pricing_events.ProductUpserted) -> tuple[str, int]:
+    """(sku, version) of a product pricing announced."""
+    return message.product.sku, int(message.version or message.product.version)
 
 
 def receipts(items: Iterable[suppliers_pb2.ReceivedLine], default_warehouse: str) -> list[Receipt]:

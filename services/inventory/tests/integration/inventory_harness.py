@@ -21,8 +21,10 @@ from cypher.inventory.v1 import inventory_pb2_grpc
 from cypher_runtime.app import Runtime
 from cypher_runtime.clock import FixedClock
 from cypher_runtime.grpc_client import make_channel
+from cypher_runtime.messaging.consumer import InboxConsumer
 from cypher_runtime.messaging.envelope import event_registry, event_type_of
 from cypher_testkit.broker import BrokerScope, delete_scope
+from cypher_testkit.catalogue import announce_products
 from cypher_testkit.events import publish_event
 from cypher_testkit.infra import amqp_url
 from cypher_testkit.polling import eventually
@@ -57,6 +59,7 @@ class Running:
     stub: inventory_pb2_grpc.InventoryServiceAsyncStub
     tap: EventTap
     _publisher: aio_pika.abc.AbstractRobustConnection
+    known: set[str] = field(default_factory=set)
 
     @property
     def libpq_url(self) -> str:
@@ -97,7 +100,29 @@ class Running:
             probe, lambda found: len(found) >= count, what=f"{count} {message_cls.__name__}"
         )
 
+    async def publish_product(self, sku: str, *, version: int) -> None:
+        """Publish one product event as pricing does, without waiting for it."""
+        await announce_products(self.scope, [sku], version=version)
+
+    async def catalogue(self, *skus: str, version: int = 1) -> None:
+        """Announce products as pricing does and wait until inventory knows them."""
+        await announce_products(self.scope, skus, version=version)
+
+        async def learned() -> int:
+            rows = await self.sql(
+                "SELECT COUNT(*) AS n FROM known_products WHERE sku = ANY($1) AND version >= $2",
+                list(skus),
+                version,
+            )
+            return int(rows[0]["n"])
+
+        await eventually(learned, lambda n: n == len(set(skus)), what=f"{skus} known")
+        self.known.update(skus)
+
     async def receive(self, sku: str, warehouse: str, quantity: int) -> pb.ReceiveResponse:
+        """A receipt of a catalogue product (announced first when the test has not)."""
+        if sku not in self.known:
+            await self.catalogue(sku)
         return await self.stub.Receive(
             pb.ReceiveRequest(sku=sku, warehouse=warehouse, quantity=quantity, reference="test")
         )
@@ -112,6 +137,13 @@ class Running:
             return len(rows)
 
         await eventually(seen, what=f"event {consumer_event_id} consumed")
+
+
+def _started(consumer: InboxConsumer) -> Callable[[], Awaitable[str | None]]:
+    async def tag() -> str | None:
+        return consumer._tag
+
+    return tag
 
 
 async def _start_tap(
@@ -141,6 +173,15 @@ async def running_service(
 ) -> AsyncIterator[Running]:
     """Start the service in-process; stop it and remove its queues afterwards."""
     url = await database_factory("inventory", MIGRATIONS)
+    options: dict[str, Any] = {
+        "db_pool_size": 20,
+        "db_max_overflow": 20,
+        "expiry_interval_seconds": 0.05,
+        "outbox_poll_seconds": 0.2,
+        "consumer_retry_delay_ms": 200,
+        "consumer_max_retries": 1,
+        **overrides,
+    }
     settings = InventorySettings(
         database_url=url,
         grpc_port=free_port(),
@@ -148,13 +189,7 @@ async def running_service(
         bind_host="127.0.0.1",
         amqp_url=amqp_url(),
         events_exchange=broker_scope.exchange,
-        db_pool_size=20,
-        db_max_overflow=20,
-        expiry_interval_seconds=0.05,
-        outbox_poll_seconds=0.2,
-        consumer_retry_delay_ms=200,
-        consumer_max_retries=1,
-        **overrides,
+        **options,
     )
     clock = FixedClock(datetime.now(UTC))
     app = assemble(settings, clock=clock, queue_prefix=broker_scope.queue_prefix)
@@ -165,8 +200,8 @@ async def running_service(
     await runtime.start()
     channel = make_channel(f"127.0.0.1:{settings.grpc_port}")
     try:
-        consumer = runtime.consumers[0]
-        await eventually(lambda: asyncio.sleep(0, consumer._tag), what="consumer started")
+        for consumer in runtime.consumers:
+            await eventually(_started(consumer), what=f"{consumer.queue_name} started")
         await asyncio.wait_for(_start_tap(publisher, broker_scope, tap), BROKER_TIMEOUT)
         running = Running(
             runtime=runtime,

@@ -169,7 +169,16 @@ async def test_adjustments_and_transfers_validate_and_change_nothing_when_refuse
     unknown = await failure(
         service.stub.Adjust(pb.AdjustRequest(sku="GHOST", warehouse="A", delta=1, reason="x"))
     )
-    assert (unknown.status, unknown.code) == (grpc.StatusCode.NOT_FOUND, "UNKNOWN_SKU")
+    assert (unknown.status, unknown.code) == (
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "PRODUCT_UNKNOWN_YET",
+    )
+    unstocked = sku()
+    await service.catalogue(unstocked)
+    nothing = await failure(
+        service.stub.Adjust(pb.AdjustRequest(sku=unstocked, warehouse="A", delta=1, reason="x"))
+    )
+    assert (nothing.status, nothing.code) == (grpc.StatusCode.NOT_FOUND, "UNKNOWN_SKU")
     bad_wh = await failure(service.receive(s, "Z", 1))
     assert (bad_wh.status, bad_wh.code) == (grpc.StatusCode.NOT_FOUND, "UNKNOWN_WAREHOUSE")
     negative = await failure(

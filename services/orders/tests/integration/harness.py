@@ -31,6 +31,7 @@ from cypher_runtime.grpc_client import make_channel
 from cypher_runtime.messaging.consumer import decode
 from cypher_runtime.messaging.envelope import event_type_of
 from cypher_testkit.broker import BrokerScope, delete_scope
+from cypher_testkit.catalogue import announce_products, when_known
 from cypher_testkit.events import publish_event
 from cypher_testkit.polling import eventually
 from cypher_testkit.proxy import free_port
@@ -109,9 +110,12 @@ class Stack:
         return reply.customer.id
 
     async def stock(self, sku: str, quantity: int, warehouse: str = "A") -> None:
-        await self.inventory_stub.Receive(
-            inv.ReceiveRequest(sku=sku, warehouse=warehouse, quantity=quantity, reference="test")
+        # Tests stock skus they never created in pricing: inventory must know them first.
+        await announce_products(self.scope, [sku])
+        request = inv.ReceiveRequest(
+            sku=sku, warehouse=warehouse, quantity=quantity, reference="test"
         )
+        await when_known(lambda: self.inventory_stub.Receive(request))
 
     async def available(self, sku: str) -> int:
         reply = await self.inventory_stub.GetAvailability(inv.GetAvailabilityRequest(skus=[sku]))

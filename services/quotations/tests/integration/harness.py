@@ -32,6 +32,7 @@ from cypher_runtime.grpc_client import make_channel
 from cypher_runtime.messaging.consumer import decode
 from cypher_runtime.messaging.envelope import event_type_of
 from cypher_testkit.broker import BrokerScope, delete_scope
+from cypher_testkit.catalogue import when_known
 from cypher_testkit.polling import eventually
 from cypher_testkit.proxy import free_port
 from inventory.main import MIGRATIONS as INVENTORY_MIGRATIONS
@@ -126,9 +127,12 @@ class Stack:
         )
 
     async def stock(self, sku: str, quantity: int, warehouse: str = "A") -> None:
-        await self.inventory.Receive(
-            inv.ReceiveRequest(sku=sku, warehouse=warehouse, quantity=quantity, reference="test")
+        """Stock of a product created with `product()`: inventory learns it from pricing's
+        product.upserted, so the receipt is repeated while that event is on its way."""
+        request = inv.ReceiveRequest(
+            sku=sku, warehouse=warehouse, quantity=quantity, reference="test"
         )
+        await when_known(lambda: self.inventory.Receive(request))
 
     async def available(self, sku: str) -> int:
         reply = await self.inventory.GetAvailability(inv.GetAvailabilityRequest(skus=[sku]))

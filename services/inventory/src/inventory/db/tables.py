@@ -151,3 +151,15 @@ movements = Table(
     Index("ix_movements_sku_id", "sku", "id"),
     Index("ix_movements_sku_warehouse", "sku", "warehouse"),
 )
+
+# The catalogue as pricing announced it (`pricing.product.upserted`): stock may only be
+# booked for a sku listed here. Inventory never reads pricing's database.
+known_products = Table(
+    "known_products",
+    metadata,
+    Column("sku", String(100), primary_key=True),
+    # The product version of the last event applied (0: stocked before inventory
+    # learned the catalogue from events, see migration 0004).
+    Column("version", BigInteger, nullable=False),
+    Column("learned_at", DateTime(timezone=True), nullable=False),
+)

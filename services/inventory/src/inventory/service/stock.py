@@ -1,5 +1,6 @@
 """Use cases of the stock itself: receipts (which fill waiting backorders), adjustments,
-transfers, thresholds."""
+transfers, thresholds, and learning the catalogue. Stock is only booked for a sku the
+catalogue announced (`db.catalogue`)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from cypher_runtime.db import UnitOfWork
+from inventory.db.catalogue import Catalogue
 from inventory.db.reservations import Reservations
 from inventory.domain.reservation import Reservation, plan_backorder_fill
 from inventory.domain.stock import (
@@ -60,6 +62,7 @@ class StockUseCases:
             require_positive(f"{prefix}quantity", r.quantity)
             code = await self.room.require_warehouse(uow, r.warehouse, f"{prefix}warehouse")
             checked.append(Receipt(sku, code, r.quantity))
+        await Catalogue(uow).require_known(r.sku for r in checked)
         now = self.room.clock.now()
         skus = sorted({r.sku for r in checked})
         # Reservations before skus: the service-wide lock order.
@@ -110,6 +113,7 @@ class StockUseCases:
             raise ValidationFailed({"delta": "must not be 0"})
         now = self.room.clock.now()
         warehouse = await self.room.require_warehouse(uow, warehouse, "warehouse")
+        await Catalogue(uow).require_known([sku])
         ledger = self.room.ledger(uow, now)
         await ledger.lock([sku])
         ledger.require_known(sku)
@@ -139,6 +143,7 @@ class StockUseCases:
         now = self.room.clock.now()
         source_code = await self.room.require_warehouse(uow, source_code, "from_warehouse")
         target_code = await self.room.require_warehouse(uow, target_code, "to_warehouse")
+        await Catalogue(uow).require_known([sku])
         ledger = self.room.ledger(uow, now)
         await ledger.lock([sku])
         ledger.require_known(sku)
@@ -175,8 +180,13 @@ class StockUseCases:
             raise ValidationFailed({"threshold": "must not be negative"})
         now = self.room.clock.now()
         warehouse = await self.room.require_warehouse(uow, warehouse, "warehouse")
+        await Catalogue(uow).require_known([sku])
         ledger = self.room.ledger(uow, now)
         await ledger.lock([sku], create=True)
         await ledger.set_threshold(sku, warehouse, threshold)
         self.room.publish(uow, ledger, now)
         return ledger.view(sku, warehouse)
+
+    async def learn_product(self, uow: UnitOfWork, sku: str, version: int) -> None:
+        """Pricing announced a product (created or changed): its sku may hold stock."""
+        await Catalogue(uow).learn(require_text("product.sku", sku), version, self.room.clock.now())
