@@ -83,6 +83,7 @@ async def test_reconcile_reports_a_corrupted_row(service: Running) -> None:
 
 async def test_movements_record_the_acting_user(service: Running) -> None:
     sku = f"ACT-{uuid.uuid4().hex[:8]}"
+    await service.catalogue(sku)
     await service.stub.Receive(
         pb.ReceiveRequest(sku=sku, warehouse="C", quantity=2, reference="NIR-7"),
         metadata=(("x-actor", "user:42"),),

@@ -160,7 +160,7 @@ class ReservationUseCases:
         """Release one PENDING reservation past its deadline; False when none is due."""
         now = self.room.clock.now()
         res = await Reservations(uow).lock_next_due(now)
-        if res is None:
+        if res is None or not res.is_expired(now):  # the query selects by the same rule
             return False
         await self._release(uow, res, now, ReleaseReason.EXPIRED, "")
         return True
