@@ -85,25 +85,43 @@ async def announce_products(
 UNKNOWN_YET = "PRODUCT_UNKNOWN_YET"
 
 
-async def when_known(call: Callable[[], Awaitable[T]], *, timeout: float = 15.0) -> T:
+Announce = Callable[[], Awaitable[None]] | None
+ANNOUNCE_EVERY = 1.0
+
+
+async def when_known(
+    call: Callable[[], Awaitable[T]], *, announce: Announce = None, timeout: float = 15.0
+) -> T:
     """Run a gRPC call naming a product (`lambda: stub.Receive(...)`), again while
-    inventory answers PRODUCT_UNKNOWN_YET: the product's event is still on its way."""
+    inventory answers PRODUCT_UNKNOWN_YET: the product's event is still on its way.
+    `announce` (e.g. `announce_products` of the sku) is repeated every second meanwhile:
+    an announcement routed to another service's queue before inventory bound its own
+    reached only that one (repeats are harmless: the consumer is versioned)."""
     deadline = time.monotonic() + timeout
+    announced = time.monotonic()
     while True:
         try:
             return await call()
         except grpc.aio.AioRpcError as err:
             if error_from_rpc(err).code != UNKNOWN_YET or time.monotonic() > deadline:
                 raise
+        announced = await _again(announce, announced)
         await asyncio.sleep(0.05)
 
 
 async def post_when_known(
-    client: httpx.AsyncClient, url: str, *, timeout: float = 15.0, **kwargs: Any
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    announce: Announce = None,
+    timeout: float = 15.0,
+    **kwargs: Any,
 ) -> httpx.Response:
     """POST naming a product through the gateway, again while the answer is
-    409 PRODUCT_UNKNOWN_YET; returns the first other answer."""
+    409 PRODUCT_UNKNOWN_YET (with `announce` as in `when_known`); returns the first
+    other answer."""
     deadline = time.monotonic() + timeout
+    announced = time.monotonic()
     while True:
         reply = await client.post(url, **kwargs)
         if reply.status_code != 409 or time.monotonic() > deadline:
@@ -111,4 +129,12 @@ async def post_when_known(
         error = reply.json().get("error") or {}
         if error.get("code") != UNKNOWN_YET:
             return reply
+        announced = await _again(announce, announced)
         await asyncio.sleep(0.05)
+
+
+async def _again(announce: Announce, last: float) -> float:
+    if announce is None or time.monotonic() - last < ANNOUNCE_EVERY:
+        return last
+    await announce()
+    return time.monotonic()

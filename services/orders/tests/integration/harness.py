@@ -111,11 +111,14 @@ class Stack:
 
     async def stock(self, sku: str, quantity: int, warehouse: str = "A") -> None:
         # Tests stock skus they never created in pricing: inventory must know them first.
-        await announce_products(self.scope, [sku])
+        async def announce() -> None:
+            await announce_products(self.scope, [sku])
+
+        await announce()
         request = inv.ReceiveRequest(
             sku=sku, warehouse=warehouse, quantity=quantity, reference="test"
         )
-        await when_known(lambda: self.inventory_stub.Receive(request))
+        await when_known(lambda: self.inventory_stub.Receive(request), announce=announce)
 
     async def available(self, sku: str) -> int:
         reply = await self.inventory_stub.GetAvailability(inv.GetAvailabilityRequest(skus=[sku]))

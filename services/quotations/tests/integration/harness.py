@@ -32,7 +32,7 @@ from cypher_runtime.grpc_client import make_channel
 from cypher_runtime.messaging.consumer import decode
 from cypher_runtime.messaging.envelope import event_type_of
 from cypher_testkit.broker import BrokerScope, delete_scope
-from cypher_testkit.catalogue import when_known
+from cypher_testkit.catalogue import announce_products, when_known
 from cypher_testkit.polling import eventually
 from cypher_testkit.proxy import free_port
 from inventory.main import MIGRATIONS as INVENTORY_MIGRATIONS
@@ -71,6 +71,7 @@ class Stack:
     tap: EventTap
     quotations_url: str
     settings: QuotationsSettings
+    scope: BrokerScope
 
     @property
     def app(self) -> QuotationsApp:
@@ -128,11 +129,16 @@ class Stack:
 
     async def stock(self, sku: str, quantity: int, warehouse: str = "A") -> None:
         """Stock of a product created with `product()`: inventory learns it from pricing's
-        product.upserted, so the receipt is repeated while that event is on its way."""
+        product.upserted, so the receipt is repeated while that event is on its way (and
+        the product announced again, should inventory's queue have bound after it)."""
+
+        async def announce() -> None:
+            await announce_products(self.scope, [sku])
+
         request = inv.ReceiveRequest(
             sku=sku, warehouse=warehouse, quantity=quantity, reference="test"
         )
-        await when_known(lambda: self.inventory.Receive(request))
+        await when_known(lambda: self.inventory.Receive(request), announce=announce)
 
     async def available(self, sku: str) -> int:
         reply = await self.inventory.GetAvailability(inv.GetAvailabilityRequest(skus=[sku]))
@@ -276,6 +282,7 @@ async def running_stack(
             tap=tap,
             quotations_url=quotations_url,
             settings=settings,
+            scope=scope,
         )
         try:
             yield result
