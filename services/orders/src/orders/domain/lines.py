@@ -4,7 +4,7 @@ quantities, shipments, returns, and the backorders inventory could not supply.""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -80,3 +80,27 @@ def parse_lines(raw: Sequence[tuple[str, int]], *, field_name: str = "lines") ->
             )
         merged[sku.strip()] = merged.get(sku.strip(), 0) + quantity
     return merged
+
+
+def new_lines(lines: Mapping[str, int], locked: Mapping[str, LinePrice]) -> list[OrderLine]:
+    """The lines of an order to place; a line with a locked price keeps it."""
+    return [
+        OrderLine(sku=sku, quantity=qty, price=locked.get(sku), price_locked=sku in locked)
+        for sku, qty in lines.items()
+    ]
+
+
+def check_quantities(wanted: Mapping[str, int], limits: Mapping[str, int], verb: str) -> None:
+    """Quantities to ship or return, each within its line's limit."""
+    fields: dict[str, str] = {}
+    for sku, qty in wanted.items():
+        if sku not in limits:
+            fields[sku] = "not a line of this order"
+        elif qty < 1:
+            fields[sku] = "quantity must be >= 1"
+        elif qty > limits[sku]:
+            fields[sku] = f"cannot {verb} {qty}, at most {limits[sku]}"
+    if fields:
+        raise InvalidQuantity(f"invalid quantities to {verb}", fields=fields)
+    if not wanted:
+        raise InvalidQuantity(f"nothing left to {verb}", fields={"lines": "empty"})

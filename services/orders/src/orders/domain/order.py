@@ -28,11 +28,19 @@ from orders.domain.changes import (
     ShipmentDelivered,
     StatusChange,
 )
-from orders.domain.lines import Backorder, OrderLine, OrderReturn, Shipment, ShipmentStatus
+from orders.domain.lines import (
+    Backorder,
+    OrderLine,
+    OrderReturn,
+    Shipment,
+    ShipmentStatus,
+    check_quantities,
+    new_lines,
+)
 from orders.domain.placement import OPEN_PLACEMENTS, Placement
 from orders.domain.prices import ZERO, LinePrice, Totals, money, totals_of
 from orders.domain.status import CANCELLABLE, RETURNABLE, OrderStatus, check_transition
-from orders.errors import ConfirmationNeedsPlacement, InvalidQuantity, ShipmentNotFound
+from orders.errors import ConfirmationNeedsPlacement, ShipmentNotFound
 
 
 class OrderSource(StrEnum):
@@ -155,7 +163,7 @@ class Order:
         """A quote request (QUOTE_ACCEPTED) enters the placement saga with its final lines."""
         assert self.status is not None
         check_transition(self.status, OrderStatus.ORDER_CONFIRMED)
-        self.lines = _new_lines(lines, locked)
+        self.lines = new_lines(lines, locked)
         self.allow_backorder = allow_backorder
         self.quotation_id = quotation_id or self.quotation_id
         self.notes = notes or self.notes
@@ -229,7 +237,7 @@ class Order:
             wanted = dict(lines)
         else:  # everything not yet shipped
             wanted = {ln.sku: ln.remaining_to_ship for ln in self.lines if ln.remaining_to_ship}
-        self._check_quantities(wanted, {ln.sku: ln.remaining_to_ship for ln in self.lines}, "ship")
+        check_quantities(wanted, {ln.sku: ln.remaining_to_ship for ln in self.lines}, "ship")
         for sku, qty in wanted.items():
             line = self.line(sku)
             assert line is not None  # checked above
@@ -296,7 +304,7 @@ class Order:
         wanted = (
             dict(lines) if lines else {ln.sku: ln.returnable for ln in self.lines if ln.returnable}
         )
-        self._check_quantities(wanted, {ln.sku: ln.returnable for ln in self.lines}, "return")
+        check_quantities(wanted, {ln.sku: ln.returnable for ln in self.lines}, "return")
         for sku, qty in wanted.items():
             line = self.line(sku)
             assert line is not None
@@ -339,29 +347,6 @@ class Order:
             self._touch(at)
         return changed
 
-    def _check_quantities(
-        self, wanted: Mapping[str, int], limits: Mapping[str, int], verb: str
-    ) -> None:
-        fields: dict[str, str] = {}
-        for sku, qty in wanted.items():
-            if sku not in limits:
-                fields[sku] = "not a line of this order"
-            elif qty < 1:
-                fields[sku] = "quantity must be >= 1"
-            elif qty > limits[sku]:
-                fields[sku] = f"cannot {verb} {qty}, at most {limits[sku]}"
-        if fields:
-            raise InvalidQuantity(f"invalid quantities to {verb}", fields=fields)
-        if not wanted:
-            raise InvalidQuantity(f"nothing left to {verb}", fields={"lines": "empty"})
-
-
-def _new_lines(lines: Mapping[str, int], locked: Mapping[str, LinePrice]) -> list[OrderLine]:
-    return [
-        OrderLine(sku=sku, quantity=qty, price=locked.get(sku), price_locked=sku in locked)
-        for sku, qty in lines.items()
-    ]
-
 
 def new_order(
     *,
@@ -381,7 +366,7 @@ def new_order(
         id=order_id,
         customer_id=customer_id,
         source=source,
-        lines=_new_lines(lines, locked),
+        lines=new_lines(lines, locked),
         created_at=at,
         updated_at=at,
         placement=Placement.PENDING,
