@@ -125,6 +125,9 @@ async def test_price_for_tier2_customer_quantity_60_during_a_sku_promotion(
             },
             headers={**admin, "Idempotency-Key": f"create-{sku}"},
         )
+        stranger = await client.put(
+            f"{API}/customers/{uuid.uuid4()}/tier", json={"tier": "TIER_2"}, headers=admin
+        )
         customer = await _customer(client, admin)
         tier = await _set_tier_once_known(client, admin, customer, "TIER_2")
         now = datetime.now(UTC)
@@ -146,6 +149,9 @@ async def test_price_for_tier2_customer_quantity_60_during_a_sku_promotion(
 
     assert created.status_code == 201, created.text
     assert created.json()["data"]["list_price"] == "130.00"
+    # A tier override needs a customer that exists (pricing learns them from orders).
+    assert stranger.status_code == 404, stranger.text
+    assert stranger.json()["error"]["code"] == "CUSTOMER_NOT_FOUND"
     assert tier.status_code == 200, tier.text
     assert promotion.status_code == 201, promotion.text
     assert priced.status_code == 200, priced.text

@@ -190,6 +190,17 @@ async def _tier2_customer(gw: Gateway, pricing: PricingService, headers: dict[st
     return customer
 
 
+async def test_tier_override_for_an_unknown_customer_is_404(gateway: Gateway) -> None:
+    reply = await gateway.client.put(
+        f"/api/v1/customers/{uuid.uuid4()}/tier",
+        json={"tier": "TIER_2"},
+        headers=await gateway.admin(),
+    )
+
+    assert reply.status_code == 404, reply.text
+    assert reply.json()["error"]["code"] == "CUSTOMER_NOT_FOUND"
+
+
 async def test_price_for_tier2_customer_quantity_60_during_a_sku_promotion(
     gateway: Gateway, pricing_service: PricingService
 ) -> None:

@@ -21,6 +21,7 @@ from services.pricing.tests.integration.pricing_harness import (
     create,
     known_customer,
     money,
+    rpc_error,
     ts,
 )
 
@@ -366,3 +367,57 @@ async def test_override_publishes_tier_changed(pricing: Running) -> None:
     [changed] = await pricing.events.wait_for(TIER_CHANGED)
 
     assert (changed.new_tier, changed.overridden, changed.reason) == (pb.TIER_3, True, "VIP")
+
+
+# -- known customers (a tier override needs an existing customer) ---------------------------
+async def test_a_tier_override_for_an_unknown_customer_is_not_found(pricing: Running) -> None:
+    stranger = str(uuid.uuid4())
+
+    err = await rpc_error(
+        pricing.stub.SetCustomerTierOverride(
+            pb.SetCustomerTierOverrideRequest(customer_id=stranger, tier=pb.TIER_3)
+        )
+    )
+    tier = await tier_of(pricing, stranger)
+
+    assert (err.status.name, err.code) == ("NOT_FOUND", "CUSTOMER_NOT_FOUND")
+    assert err.details == {"customer_id": stranger}
+    assert (tier.tier, tier.overridden) == (pb.TIER_STANDARD, False)  # nothing was stored
+
+
+async def test_customer_upserted_makes_a_customer_known(pricing: Running) -> None:
+    customer = str(uuid.uuid4())
+    before = await rpc_error(
+        pricing.stub.SetCustomerTierOverride(
+            pb.SetCustomerTierOverrideRequest(customer_id=customer, tier=pb.TIER_2)
+        )
+    )
+
+    await known_customer(pricing, customer, version=3)
+    set_tier = await pricing.stub.SetCustomerTierOverride(
+        pb.SetCustomerTierOverrideRequest(customer_id=customer, tier=pb.TIER_2)
+    )
+    # An older version arriving late is recorded as stale and changes nothing.
+    await known_customer(pricing, customer, version=2)
+    await wait_consumed(pricing, CUSTOMER_UPSERTED, "stale", 1)
+
+    assert before.code == "CUSTOMER_NOT_FOUND"
+    assert (set_tier.customer_tier.tier, set_tier.customer_tier.overridden) == (pb.TIER_2, True)
+    assert consumed(pricing, CUSTOMER_UPSERTED, "applied") == 1
+
+
+async def test_a_customer_with_a_confirmed_order_is_known(pricing: Running) -> None:
+    customer = str(uuid.uuid4())
+    await publish_order(
+        pricing, confirmed(str(uuid.uuid4()), customer, "10", at=pricing.clock.now())
+    )
+    await wait_consumed(pricing, ORDER_CONFIRMED, "applied", 1)
+
+    reply = await pricing.stub.SetCustomerTierOverride(
+        pb.SetCustomerTierOverrideRequest(customer_id=customer, tier=pb.TIER_1, reason="loyal")
+    )
+
+    assert (reply.customer_tier.tier, reply.customer_tier.monthly_spend.amount) == (
+        pb.TIER_1,
+        "10.00",
+    )

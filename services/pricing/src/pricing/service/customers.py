@@ -18,6 +18,7 @@ from pricing.domain.customer import (
     with_spend,
 )
 from pricing.domain.rules import Tier
+from pricing.errors import CustomerNotFound
 from pricing.service.prices import PriceBook
 
 
@@ -47,9 +48,14 @@ class CustomerService:
     async def set_override(
         self, uow: UnitOfWork, customer_id: str, tier: Tier | None, reason: str
     ) -> TierView:
-        """Override (or with None, clear the override of) a customer's tier."""
+        """Override (or with None, clear the override of) a customer's tier. The customer
+        must exist: pricing knows it from orders' events (`customer_upserted`)."""
         book = self.book
         now = book.clock.now()
+        if not await KnownCustomers(uow.session).exists(customer_id):
+            raise CustomerNotFound(
+                f"unknown customer {customer_id}", details={"customer_id": customer_id}
+            )
         rules = await book.rules()
         customers = Customers(uow.session)
         state = await customers.lock(customer_id, base=rules.tiers[0].tier, now=now)
