@@ -17,6 +17,7 @@ from cypher_runtime.db import Database
 from cypher_runtime.settings import Environment
 from gateway import identity
 from gateway.audit import AuditMiddleware
+from gateway.edge import EdgeGuardMiddleware
 from gateway.errors import install_error_handlers
 from gateway.middleware import (
     API_PREFIX,
@@ -27,6 +28,7 @@ from gateway.middleware import (
 )
 from gateway.openapi import install_openapi
 from gateway.ratelimit import RateLimiter, RateLimitMiddleware
+from gateway.revocation import TokenVersions
 from gateway.routes import (
     auth,
     customers,
@@ -137,18 +139,30 @@ def create_app(settings: GatewaySettings, *, clock: Clock | None = None) -> Fast
         settings.jwt_secret, access_ttl_seconds=settings.access_token_ttl_seconds, clock=the_clock
     )
     app.state.rate_limiter = RateLimiter(settings)
+    app.state.token_versions = TokenVersions(
+        lambda: app.state.db, ttl_seconds=settings.token_check_seconds
+    )
     install_error_handlers(app)
 
     # Added innermost first: request context (outermost) → security headers → CORS →
-    # audit (so refused and rate-limited writes are audited too) → rate limits → routes.
+    # edge guard → audit (so refused and rate-limited writes are audited too) → rate
+    # limits → routes.
     app.add_middleware(RateLimitMiddleware, limiter=app.state.rate_limiter)
     app.add_middleware(AuditMiddleware, db_of=lambda: app.state.db, clock=the_clock)
+    # Hostile text and JSON shapes are refused before the audit or a route reads them.
+    app.add_middleware(EdgeGuardMiddleware)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origin_list(),
         allow_credentials=True,
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
+        allow_headers=[
+            "Authorization",
+            "Content-Type",
+            "Idempotency-Key",
+            "X-Request-ID",
+            "X-CSRF-Token",
+        ],
         expose_headers=[
             "X-Request-ID",
             "RateLimit-Limit",

@@ -95,8 +95,10 @@ class AuditMiddleware:
         if body:
             try:
                 parsed = redact(json.loads(body))
-            except ValueError:
+            except (ValueError, RecursionError):
                 parsed = {"_raw": "non-JSON body omitted"}
+            if b"\\u0000" in body:  # JSONB cannot hold NUL (the request was refused)
+                parsed = {"_raw": "body with a NUL character omitted"}
         if parsed is not None and not isinstance(parsed, dict):
             parsed = {"_body": parsed}
         client = scope.get("client")

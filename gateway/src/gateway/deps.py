@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
@@ -37,6 +38,7 @@ from gateway.clients.pricing import PricingClient
 from gateway.clients.quotations import QuotationsClient
 from gateway.clients.suppliers import SuppliersClient
 from gateway.errors import ApiError
+from gateway.revocation import TokenVersions
 from gateway.security import InvalidToken, Principal, TokenService
 from gateway.settings import GatewaySettings
 from gateway.upstreams import Upstreams
@@ -46,6 +48,9 @@ from gateway.upstreams import Upstreams
 # benchmark's profile).
 
 ACCESS_COOKIE = "access_token"
+CSRF_COOKIE = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REFRESH_COOKIE = "refresh_token"
 _PRINCIPAL_KEY = "principal"
 _NOT_AUTHENTICATED = object()
@@ -124,13 +129,14 @@ cookie_scheme = APIKeyCookie(
     name=ACCESS_COOKIE,
     auto_error=False,
     scheme_name="cookie",
-    description="the HttpOnly `access_token` cookie set by /auth/login",
+    description="the HttpOnly `access_token` cookie set by /auth/login; a write must "
+    "also send the `csrf_token` cookie's value in the `X-CSRF-Token` header",
 )
 
 
 async def current_user(
     request: Request,
-    _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     _cookie: Annotated[str | None, Depends(cookie_scheme)],
 ) -> Principal:
     principal = resolve_principal(request)
@@ -141,9 +147,36 @@ async def current_user(
             "a valid access token is required",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    versions: TokenVersions = request.app.state.token_versions
+    standing = await versions.standing(principal.user_id)
+    if standing is None or not standing.active or standing.version != principal.version:
+        raise ApiError(
+            401,
+            "TOKEN_REVOKED",
+            "this access token was revoked (user deactivated, role or password changed)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    if bearer is None and request.method in WRITE_METHODS:
+        check_csrf(request)
     # Upstream services record who did what from the gRPC metadata (x-actor).
     actor_var.set(principal.user_id)
     return principal
+
+
+def check_csrf(request: Request) -> None:
+    """Double submit: a write authenticated by the cookie must echo the `csrf_token`
+    cookie (readable by the site's own script only) in `X-CSRF-Token`. Another site can
+    make the browser send the cookie, but cannot read it to send the header. Bearer
+    calls carry no ambient credential and are not checked."""
+    cookie = request.cookies.get(CSRF_COOKIE, "")
+    header = request.headers.get(CSRF_HEADER, "")
+    if not cookie or not header or not hmac.compare_digest(cookie, header):
+        raise ApiError(
+            403,
+            "CSRF_FAILED",
+            f"a cookie-authenticated write needs the {CSRF_HEADER} header "
+            f"equal to the {CSRF_COOKIE} cookie",
+        )
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]

@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from cypher_runtime.errors import ValidationFailed
 from gateway.envelope import fail
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,10 @@ def install_error_handlers(app: FastAPI) -> None:
         err = UpstreamError("upstream", exc)
         return fail(err.status_code, err.code, err.message, err.details, err.headers)
 
+    @app.exception_handler(ValidationFailed)
+    async def _invalid(_: Request, exc: ValidationFailed) -> JSONResponse:
+        return fail(400, "VALIDATION_ERROR", exc.message, {"fields": exc.fields})
+
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
         return fail(400, "VALIDATION_ERROR", "invalid request", {"fields": _field_errors(exc)})
@@ -71,8 +76,3 @@ def install_error_handlers(app: FastAPI) -> None:
             403: "FORBIDDEN",
         }
         return fail(exc.status_code, codes.get(exc.status_code, "HTTP_ERROR"), str(exc.detail))
-
-    @app.exception_handler(Exception)
-    async def _unhandled(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error")
-        return fail(500, "INTERNAL", "internal error")

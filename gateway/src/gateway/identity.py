@@ -6,7 +6,6 @@ the route decides the transaction boundary (one request = one transaction)."""
 
 from __future__ import annotations
 
-import base64
 import logging
 import uuid
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from cypher_runtime.db import Database
+from cypher_runtime.paging import CursorCodec
 from gateway import security
 from gateway.errors import ApiError
 from gateway.rbac import Role
@@ -77,17 +77,8 @@ async def create_user(*, session: AsyncSession, data: UserCreate, now: datetime)
     return user
 
 
-def _encode_cursor(value: str) -> str:
-    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> str:
-    try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(
-            400, "VALIDATION_ERROR", "invalid cursor", {"fields": {"cursor": "invalid"}}
-        ) from exc
+# Users by email: the one cursor codec of the system (anything it did not issue is a 400).
+USERS_CURSOR = CursorCodec("gateway.users", (str,))
 
 
 async def list_users(
@@ -96,16 +87,45 @@ async def list_users(
     """Users by email (unique, so a stable keyset cursor)."""
     query = select(User).order_by(col(User.email)).limit(limit + 1)
     if cursor:
-        query = query.where(col(User.email) > _decode_cursor(cursor))
+        key = USERS_CURSOR.decode(cursor)
+        if key is not None:
+            query = query.where(col(User.email) > key[0])
     rows = list((await session.execute(query)).scalars())
     page, more = rows[:limit], len(rows) > limit
-    return page, (_encode_cursor(page[-1].email) if more and page else None)
+    return page, (USERS_CURSOR.encode([page[-1].email]) if more and page else None)
 
 
 async def update_user(
-    *, session: AsyncSession, user: User, data: UserUpdate, now: datetime
+    *, session: AsyncSession, user: User, data: UserUpdate, now: datetime, actor_id: str
 ) -> User:
+    """Change a user. An admin may not change its own role or active state (403
+    OWN_ACCOUNT: another admin must), and the last active admin is never demoted or
+    deactivated (409 LAST_ADMIN; the active admins are locked, so two admins demoting
+    each other at once cannot both succeed)."""
     changes = data.model_dump(exclude_unset=True)
+    new_role = data.role.value if data.role is not None else user.role
+    new_active = data.is_active if data.is_active is not None else user.is_active
+    role_changes, state_changes = new_role != user.role, new_active != user.is_active
+    if str(user.id) == actor_id and (role_changes or state_changes):
+        raise ApiError(
+            403,
+            "OWN_ACCOUNT",
+            "an admin may not change its own role or active state; another admin must",
+        )
+    leaves_admins = user.role == Role.ADMIN.value and user.is_active
+    if leaves_admins and (new_role != Role.ADMIN.value or not new_active):
+        admins = (
+            await session.execute(
+                select(col(User.id))
+                .where(col(User.role) == Role.ADMIN.value, col(User.is_active))
+                .with_for_update()
+            )
+        ).all()
+        await session.refresh(user)
+        if user.id in {row[0] for row in admins} and len(admins) <= 1:
+            raise ApiError(
+                409, "LAST_ADMIN", "the last active admin cannot be demoted or deactivated"
+            )
     if "full_name" in changes and data.full_name is not None:
         user.full_name = data.full_name
     if "role" in changes and data.role is not None:
@@ -115,8 +135,10 @@ async def update_user(
     if "password" in changes and data.password is not None:
         user.password_hash = security.hash_password(data.password)
     user.updated_at = now
-    # A deactivated user or a changed password ends every session (refresh families);
-    # access tokens already issued live at most their 15 minutes.
+    if role_changes or state_changes or data.password is not None:
+        # Access tokens issued before are refused from now on (gateway.revocation).
+        user.token_version += 1
+    # A deactivated user or a changed password ends every session (refresh families).
     if data.is_active is False or data.password is not None:
         await revoke_user_sessions(session=session, user_id=user.id, now=now)
     await session.flush()
@@ -222,7 +244,7 @@ async def issue_session(
         )
     )
     await session.flush()
-    access = tokens.issue_access(user_id=str(user.id), role=user.role)
+    access = tokens.issue_access(user_id=str(user.id), role=user.role, version=user.token_version)
     return IssuedSession(user=user, access=access, refresh_token=raw)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 
@@ -10,6 +11,9 @@ from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cypher_runtime.context import new_request_id, request_id_var
+from gateway.envelope import fail
+
+log = logging.getLogger(__name__)
 
 HTTP_REQUESTS = Counter(
     "cypher_http_requests_total", "Gateway HTTP requests", ["method", "route", "status"]
@@ -48,8 +52,24 @@ class RequestContextMiddleware:
                 message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
             await send(message)
 
+        started_response = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started_response
+            if message["type"] == "http.response.start":
+                started_response = True
+            await send_with_id(message)
+
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_tracked)
+        except Exception:
+            # Answered here, inside the request's context, so the envelope carries the
+            # request id (Starlette's last-resort handler runs after it is gone).
+            log.exception("unhandled error")
+            if started_response:
+                raise
+            status = 500
+            await fail(500, "INTERNAL", "internal error")(scope, receive, send_with_id)
         finally:
             route = scope.get("route")
             path = getattr(route, "path", "unmatched")

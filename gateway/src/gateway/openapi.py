@@ -98,7 +98,9 @@ def error_codes(path: str, route: APIRoute) -> set[int]:
     if _has_params(route.dependant) or upstream:
         codes.add(400)
     if current_user in calls:
-        codes.add(401)
+        codes.update((401, 503))  # 503: the token version is read from the database
+        if methods & _WRITES:
+            codes.add(403)  # a cookie-authenticated write without its CSRF token
     if any(
         isinstance(c, PermissionCheck) and rbac.PERMISSIONS[c.permission] != _EVERY_ROLE
         for c in calls

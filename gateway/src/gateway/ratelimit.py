@@ -19,13 +19,12 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.deps import resolve_principal
+from gateway.deps import WRITE_METHODS, resolve_principal
 from gateway.envelope import fail
 from gateway.errors import ApiError
 from gateway.middleware import API_PREFIX
 from gateway.settings import GatewaySettings
 
-WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Probes and docs are never limited: a busy client must not make the pod look dead.
 UNLIMITED_PATHS = frozenset(
     {f"{API_PREFIX}/health", f"{API_PREFIX}/ready", f"{API_PREFIX}/metrics"}

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import email_validator
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, StrictBool
 
 from gateway.inputs.common import Strict
 from gateway.rbac import Role
@@ -61,7 +61,7 @@ class UserCreate(Strict):
 class UserUpdate(Strict):
     full_name: str | None = Field(default=None, min_length=1, max_length=200)
     role: Role | None = None
-    is_active: bool | None = None
+    is_active: StrictBool | None = None
     password: Password | None = None
 
 

@@ -55,6 +55,8 @@ class Principal:
     role: str
     jti: str
     expires_at: datetime
+    # The user's token version when issued (gateway.revocation).
+    version: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +81,7 @@ class TokenService:
         self.clock: Clock = clock or SystemClock()
         self._verified: dict[str, Principal] = {}
 
-    def issue_access(self, *, user_id: str, role: str) -> IssuedAccessToken:
+    def issue_access(self, *, user_id: str, role: str, version: int = 0) -> IssuedAccessToken:
         now = self.clock.now()
         jti = uuid.uuid4().hex
         claims: dict[str, Any] = {
@@ -87,6 +89,7 @@ class TokenService:
             "role": role,
             "jti": jti,
             "type": ACCESS,
+            "ver": version,
             "iat": int(now.timestamp()),
             "exp": int((now + timedelta(seconds=self.access_ttl_seconds)).timestamp()),
         }
@@ -131,6 +134,7 @@ class TokenService:
             role=str(claims["role"]),
             jti=str(claims["jti"]),
             expires_at=datetime.fromtimestamp(exp, tz=UTC),
+            version=int(claims.get("ver", 0)),
         )
 
 

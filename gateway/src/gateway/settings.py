@@ -62,6 +62,8 @@ class GatewaySettings(CommonSettings):
 
     # Comma-separated allow-list of browser origins, e.g. "https://app.example.ro"; empty = none.
     cors_origins: str = ""
+    # How long a user's token version is remembered: revocation takes effect within it.
+    token_check_seconds: float = Field(default=2.0, ge=0)
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=1)
     # Per-call deadlines of the optional parts of the GET /products/{sku} aggregate.
     aggregate_part_timeout_seconds: float = Field(default=1.0, gt=0)

@@ -37,6 +37,10 @@ class User(SQLModel, table=True):
     backup_code_hashes: list[str] = Field(
         default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]")
     )
+    # Bumped on deactivation, role or password change: older access tokens are refused.
+    token_version: int = Field(
+        default=0, sa_column=Column(BigInteger, nullable=False, server_default="0")
+    )
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 

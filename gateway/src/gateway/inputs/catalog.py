@@ -7,10 +7,10 @@ import uuid
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from gateway.convert import TierName, VatCategoryName
-from gateway.inputs.common import Currency, LineIn, Money, Percent, Sku, Strict, UtcTime
+from gateway.inputs.common import Currency, LineIn, Money, Percent, Sku, Strict, UtcTime, Version
 
 
 class ProductCreate(Strict):
@@ -24,7 +24,7 @@ class ProductCreate(Strict):
     currency: Currency | None = None
     description: str | None = Field(default=None, max_length=5000)
     supplier_id: str | None = Field(default=None, max_length=64)
-    follows_supplier_price: bool = False
+    follows_supplier_price: StrictBool = False
 
 
 class ProductUpdate(Strict):
@@ -36,9 +36,9 @@ class ProductUpdate(Strict):
     vat_category: VatCategoryName | None = None
     description: str | None = Field(default=None, max_length=5000)
     supplier_id: str | None = Field(default=None, max_length=64)
-    follows_supplier_price: bool | None = None
-    active: bool | None = None
-    expected_version: int | None = Field(default=None, ge=1)
+    follows_supplier_price: StrictBool | None = None
+    active: StrictBool | None = None
+    expected_version: Version | None = None
     reason: str | None = Field(default=None, max_length=500)
 
 

@@ -4,15 +4,38 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+from gateway.edge import refuse_control
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 class Strict(BaseModel):
-    """Base of every request body: an unknown field is a 400, not silently dropped."""
+    """Base of every request body: an unknown field is a 400, not silently dropped; a
+    string holding a control character (see `gateway.edge`) and an integer beyond 64
+    bits (what the protos and the databases hold) are 400s naming the field. Booleans
+    are declared `StrictBool` (0 and "yes" are not booleans)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _edge(cls, value: Any) -> Any:
+        refuse_control(value)
+        _refuse_big_ints(value)
+        return value
+
+
+def _refuse_big_ints(value: Any) -> None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not INT64_MIN <= value <= INT64_MAX:
+            raise ValueError("out of range (a 64-bit integer)")
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _refuse_big_ints(item)
 
 
 def _utc(value: datetime) -> datetime:
@@ -51,3 +74,7 @@ class AddressIn(Strict):
 class LineIn(Strict):
     sku: Sku
     quantity: int = Field(ge=1, le=1_000_000)
+
+
+# An optimistic-lock version as the services store it (int64).
+Version = Annotated[int, Field(ge=1, le=INT64_MAX)]

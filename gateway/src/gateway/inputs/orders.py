@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
-from gateway.inputs.common import AddressIn, LineIn, Strict
+from gateway.inputs.common import AddressIn, LineIn, Strict, Version
 
 StatusName = Literal[
     "QUOTE_PENDING", "QUOTE_SENT", "QUOTE_ACCEPTED", "ORDER_CONFIRMED", "SUPPLIER_ORDER_PLACED",
@@ -34,13 +34,13 @@ class CustomerUpdate(Strict):
     vat_code: str | None = Field(default=None, max_length=20)
     address: AddressIn | None = None
     phone: str | None = Field(default=None, max_length=30)
-    expected_version: int | None = Field(default=None, ge=1)
+    expected_version: Version | None = None
 
 
 class OrderCreate(Strict):
     customer_id: uuid.UUID
     lines: list[LineIn] = Field(min_length=1, max_length=500)
-    allow_backorder: bool = False
+    allow_backorder: StrictBool = False
     notes: str | None = Field(default=None, max_length=2000)
     shipping_address: AddressIn | None = None
 
@@ -55,7 +55,7 @@ class QuoteRequestCreate(Strict):
 class OrderStatusChange(Strict):
     status: StatusName
     reason: str | None = Field(default=None, max_length=500)
-    expected_version: int | None = Field(default=None, ge=1)
+    expected_version: Version | None = None
 
 
 class ShipmentCreate(Strict):

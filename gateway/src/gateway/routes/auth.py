@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Request
@@ -11,6 +12,7 @@ from pydantic import BaseModel
 from gateway import identity, rbac
 from gateway.deps import (
     ACCESS_COOKIE,
+    CSRF_COOKIE,
     REFRESH_COOKIE,
     DbSession,
     Settings,
@@ -59,6 +61,16 @@ def _session_response(issued: identity.IssuedSession, settings: GatewaySettings)
         secure=settings.cookie_secure,
         samesite="lax",
     )
+    # Readable by the site's script (not HttpOnly): it echoes it in X-CSRF-Token.
+    response.set_cookie(
+        CSRF_COOKIE,
+        secrets.token_urlsafe(32),
+        max_age=settings.refresh_token_ttl_seconds,
+        path="/",
+        httponly=False,
+        secure=settings.cookie_secure,
+        samesite="lax",
+    )
     response.set_cookie(
         REFRESH_COOKIE,
         issued.refresh_token,
@@ -76,6 +88,7 @@ def _clear_cookies(response: JSONResponse, settings: GatewaySettings) -> None:
         response.delete_cookie(
             name, path=path, httponly=True, secure=settings.cookie_secure, samesite="lax"
         )
+    response.delete_cookie(CSRF_COOKIE, path="/", secure=settings.cookie_secure, samesite="lax")
 
 
 @router.post(

@@ -130,6 +130,29 @@ async def create_quote_request(
     return await idem.run(body, create)
 
 
+@router.get(
+    "/orders/quote-requests",
+    response_model=Envelope[list[Order]],
+    summary="Quote requests waiting for a quotation (orders in QUOTE_PENDING), newest first",
+)
+async def list_quote_requests(
+    orders: Orders,
+    _: Read,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    customer_id: uuid.UUID | None = None,
+) -> JSONResponse:
+    # Declared before /orders/{order_id}, so the path is never read as an order id.
+    reply = await orders.list_orders(
+        orders_pb2.ListOrdersRequest(
+            page=pagination_pb2.PageRequest(limit=limit, cursor=cursor or ""),
+            statuses=[orders_pb2.ORDER_STATUS_QUOTE_PENDING],
+            customer_id=str(customer_id) if customer_id else "",
+        )
+    )
+    return ok([order_view(o) for o in reply.orders], next_cursor=reply.page.next_cursor or None)
+
+
 @router.get("/orders", response_model=Envelope[list[Order]], summary="Orders, newest first")
 async def list_orders(
     orders: Orders,

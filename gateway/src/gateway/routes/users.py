@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from gateway import identity
@@ -13,6 +13,7 @@ from gateway.deps import DEFAULT_LIMIT, Cursor, DbSession, Limit, Tokens, requir
 from gateway.envelope import Envelope, ok
 from gateway.idempotency import IdempotencyDep
 from gateway.openapi import errors
+from gateway.revocation import TokenVersions
 from gateway.schemas import UserCreate, UserPublic, UserUpdate
 from gateway.security import Principal
 
@@ -57,13 +58,23 @@ async def get_user(user_id: uuid.UUID, session: DbSession, _: Admin) -> JSONResp
 @router.patch(
     "/{user_id}",
     response_model=Envelope[UserPublic],
-    responses=errors(409),
+    responses=errors(403, 409),
     summary="Change a user",
 )
 async def update_user(
-    user_id: uuid.UUID, body: UserUpdate, session: DbSession, tokens: Tokens, _: Admin
+    user_id: uuid.UUID,
+    body: UserUpdate,
+    request: Request,
+    session: DbSession,
+    tokens: Tokens,
+    admin: Admin,
 ) -> JSONResponse:
     user = await identity.get_user_or_raise(session=session, user_id=user_id)
-    await identity.update_user(session=session, user=user, data=body, now=tokens.clock.now())
+    await identity.update_user(
+        session=session, user=user, data=body, now=tokens.clock.now(), actor_id=admin.user_id
+    )
     await session.commit()
+    # Other replicas see a revocation within GATEWAY_TOKEN_CHECK_SECONDS; this one at once.
+    versions: TokenVersions = request.app.state.token_versions
+    versions.forget(str(user_id))
     return ok(UserPublic.of(user))
