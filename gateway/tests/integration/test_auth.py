@@ -39,7 +39,7 @@ async def test_login_returns_token_pair_user_and_sets_secure_httponly_cookies(
         assert "Secure" in cookie
         assert "SameSite=lax" in cookie or "samesite=lax" in cookie.lower()
     claims = jwt.decode(data["access_token"], TEST_SECRET, algorithms=["HS256"])
-    assert set(claims) == {"sub", "role", "jti", "exp", "iat", "type"}
+    assert set(claims) == {"sub", "role", "jti", "exp", "iat", "type", "ver"}
     assert claims["exp"] - claims["iat"] == 900
     assert claims["type"] == "access"
 
