@@ -33,6 +33,7 @@ from cypher_api.models import (
 )
 from cypher_api.types import Unset
 
+from cypher_testkit.polling import eventually
 from cypher_testkit.stack import LocalStack
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
@@ -67,9 +68,15 @@ async def test_an_order_placed_and_read_through_the_typed_client(stack: LocalSta
         assert isinstance(product, ProductEnvelope), product
         assert (product.data.sku, product.data.list_price) == (sku, "15.00")
 
-        receipt = await create_receipt.asyncio(
-            client=api, body=StockReceiptCreate(sku=sku, warehouse="A", quantity=5)
+        # Inventory learns the catalogue from pricing's event: retry while it is on its way.
+        receipt_reply = await eventually(
+            lambda: create_receipt.asyncio_detailed(
+                client=api, body=StockReceiptCreate(sku=sku, warehouse="A", quantity=5)
+            ),
+            lambda r: r.status_code != 409,
+            what="inventory knows the product",
         )
+        receipt = receipt_reply.parsed
         assert isinstance(receipt, StockChangeEnvelope), receipt
         assert receipt.data.stock.on_hand == 5
 
