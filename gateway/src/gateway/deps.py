@@ -239,19 +239,6 @@ async def integration_client(request: Request) -> IntegrationClient:
     )
 
 
-# Transitional: the bare stubs the quotations routes still call through
-# `cypher_runtime.grpc_client.call` until they move to their clients (gateway.clients).
-async def orders_stub(request: Request) -> Any:
-    return _upstreams(request).client(OrdersClient, orders_pb2_grpc.OrdersServiceStub).stub
-
-
-async def quotations_stub(request: Request) -> Any:
-    return (await quotations_client(request)).stub
-
-
-OrdersStub = Annotated[Any, Depends(orders_stub)]
-QuotationsStub = Annotated[Any, Depends(quotations_stub)]
-
 UPSTREAM_CLIENTS = frozenset(
     {
         pricing_client,
@@ -260,8 +247,6 @@ UPSTREAM_CLIENTS = frozenset(
         quotations_client,
         suppliers_client,
         integration_client,
-        orders_stub,
-        quotations_stub,
     }
 )
 
