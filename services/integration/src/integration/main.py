@@ -23,6 +23,9 @@ from integration.jobs import PaymentPoller
 from integration.ports import OrdersPort, VatRatesPort
 from integration.service import InvoicingService, Policy
 from integration.settings import IntegrationSettings
+from integration.shop.assembly import ShopPart, assemble_shop
+from integration.shop.grpc_api import ShopRpcs
+from integration.shop.ports import CatalogPort
 from integration.smartbill.client import SmartBillClient, SmartBillConfig
 from integration.smartbill.guard import Guard, Throttle, ThrottleSettings
 
@@ -38,6 +41,11 @@ class IntegrationApp:
     poller: PaymentPoller
     smartbill: SmartBillClient
     guard: Guard
+    shop: ShopPart
+
+
+class _Servicer(ShopRpcs, IntegrationServicer):
+    """The one IntegrationService servicer: SmartBill RPCs and the shop sync's RPCs."""
 
 
 def policy_of(settings: IntegrationSettings) -> Policy:
@@ -88,6 +96,7 @@ def assemble(
     queue_prefix: str | None = None,
     orders: OrdersPort | None = None,
     vat_rates: VatRatesPort | None = None,
+    catalog: CatalogPort | None = None,
     run_jobs: bool = True,
 ) -> IntegrationApp:
     clock = clock or SystemClock()
@@ -112,9 +121,11 @@ def assemble(
         interval_seconds=settings.payment_poll_seconds,
         batch=settings.payment_poll_batch,
     )
-    # The WooCommerce RPCs are part 2 of the service (its own issue): until then the
-    # generated base answers UNIMPLEMENTED for them, hence the abstract class.
-    servicer = IntegrationServicer(  # type: ignore[abstract]
+    # -- part 2: WooCommerce sync (integration.shop) ---------------------------------------
+    shop = assemble_shop(settings, runtime, clock, catalog=catalog, run_jobs=run_jobs)
+    # --------------------------------------------------------------------------------------
+
+    servicer = _Servicer(
         db=runtime.db,
         service=service,
         issuer=issuer,
@@ -123,6 +134,8 @@ def assemble(
         clock=clock,
         create_wait_seconds=settings.create_wait_seconds,
     )
+
+    servicer.bind_shop(runtime.db, shop.service, shop.sync, shop.guard)
 
     def register(server: grpc.aio.Server) -> None:
         integration_pb2_grpc.add_IntegrationServiceServicer_to_server(servicer, server)
@@ -147,7 +160,7 @@ def assemble(
     if run_jobs:
         runtime.add_job("smartbill-issuer", issuer.run)
         runtime.add_job("smartbill-payments", poller.run)
-    return IntegrationApp(runtime, service, issuer, poller, smartbill, guard)
+    return IntegrationApp(runtime, service, issuer, poller, smartbill, guard, shop)
 
 
 def build(settings: IntegrationSettings) -> Runtime:

@@ -1,0 +1,76 @@
+"""WooCommerce sync: items (sku → shop id, pending/synced/failed) and runs.
+
+Revision ID: 0003
+Revises: 0002
+"""
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+TZ = sa.DateTime(timezone=True)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "shop_items",
+        sa.Column("sku", sa.Text, primary_key=True),
+        sa.Column("woo_id", sa.BigInteger, nullable=True),
+        sa.Column("state", sa.Text, nullable=False),
+        sa.Column("change_seq", sa.BigInteger, nullable=False, server_default=sa.text("0")),
+        sa.Column("pending_since", TZ, nullable=True),
+        sa.Column("changed_at", TZ, nullable=True),
+        sa.Column("claimed_until", TZ, nullable=True),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default=sa.text("0")),
+        sa.Column("last_error", sa.Text, nullable=False, server_default=sa.text("''")),
+        sa.Column("synced_at", TZ, nullable=True),
+        sa.Column("failed_at", TZ, nullable=True),
+        sa.Column("updated_at", TZ, nullable=False),
+        sa.CheckConstraint("state IN ('PENDING', 'SYNCED', 'FAILED')", name="shop_items_state"),
+    )
+    op.create_index(
+        "shop_items_pending",
+        "shop_items",
+        ["pending_since"],
+        postgresql_where=sa.text("state = 'PENDING'"),
+    )
+    op.create_index(
+        "shop_items_failed",
+        "shop_items",
+        ["failed_at"],
+        postgresql_where=sa.text("state = 'FAILED'"),
+    )
+    op.create_table(
+        "shop_runs",
+        sa.Column("id", postgresql.UUID(as_uuid=True), primary_key=True),
+        sa.Column("mode", sa.Text, nullable=False),
+        sa.Column("status", sa.Text, nullable=False),
+        sa.Column("started_at", TZ, nullable=False),
+        sa.Column("finished_at", TZ, nullable=True),
+        sa.Column("heartbeat_at", TZ, nullable=False),
+        sa.Column("items_total", sa.Integer, nullable=False, server_default=sa.text("0")),
+        sa.Column("items_succeeded", sa.Integer, nullable=False, server_default=sa.text("0")),
+        sa.Column("items_failed", sa.Integer, nullable=False, server_default=sa.text("0")),
+        sa.Column("items_deferred", sa.Integer, nullable=False, server_default=sa.text("0")),
+        sa.Column("batches", sa.Integer, nullable=False, server_default=sa.text("0")),
+        sa.Column("error", sa.Text, nullable=False, server_default=sa.text("''")),
+    )
+    # One running full / retry run at a time, whatever the number of replicas.
+    op.create_index(
+        "shop_runs_one_running",
+        "shop_runs",
+        ["mode"],
+        unique=True,
+        postgresql_where=sa.text("status = 'RUNNING' AND mode <> 'INCREMENTAL'"),
+    )
+    op.create_index("shop_runs_newest", "shop_runs", ["mode", "started_at"])
+
+
+def downgrade() -> None:
+    op.drop_table("shop_runs")
+    op.drop_table("shop_items")
