@@ -235,7 +235,7 @@ async def running(
         ),
         queue_prefix=scope.queue_prefix,
     )
-    inventory_runtime, _ = assemble_inventory(
+    inventory_app = assemble_inventory(
         InventorySettings(
             database_url=inventory_url, grpc_port=inventory_port, http_port=free_port(), **common
         ),
@@ -256,7 +256,7 @@ async def running(
         **{**common, **SHOP_TEST_SETTINGS, **overrides},
     )
     app = assemble(settings, queue_prefix=scope.queue_prefix)
-    runtimes = [pricing.runtime, inventory_runtime, app.runtime]
+    runtimes = [pricing.runtime, inventory_app.runtime, app.runtime]
     async with AsyncExitStack() as stack:
         stack.push_async_callback(proxy.stop)
         publisher = await aio_pika.connect_robust(scope.amqp_url)
