@@ -20,6 +20,8 @@ from integration.domain.billing import BillingTerms
 from integration.grpc_api import IntegrationServicer
 from integration.issuance import Issuer
 from integration.jobs import PaymentPoller
+from integration.mail.assembly import MailPart, assemble_mail
+from integration.mail.ports import QuotationPdfPort
 from integration.ports import OrdersPort, VatRatesPort
 from integration.service import InvoicingService, Policy
 from integration.settings import IntegrationSettings
@@ -42,6 +44,7 @@ class IntegrationApp:
     smartbill: SmartBillClient
     guard: Guard
     shop: ShopPart
+    mail: MailPart
 
 
 class _Servicer(ShopRpcs, IntegrationServicer):
@@ -97,6 +100,7 @@ def assemble(
     orders: OrdersPort | None = None,
     vat_rates: VatRatesPort | None = None,
     catalog: CatalogPort | None = None,
+    quotation_pdfs: QuotationPdfPort | None = None,
     run_jobs: bool = True,
 ) -> IntegrationApp:
     clock = clock or SystemClock()
@@ -121,8 +125,11 @@ def assemble(
         interval_seconds=settings.payment_poll_seconds,
         batch=settings.payment_poll_batch,
     )
-    # -- part 2: WooCommerce sync (integration.shop) ---------------------------------------
+    # -- part 2: WooCommerce sync (integration.shop) and mail (integration.mail) -----------
     shop = assemble_shop(settings, runtime, clock, catalog=catalog, run_jobs=run_jobs)
+    mail = assemble_mail(
+        settings, runtime, clock, orders or grpc_orders, pdfs=quotation_pdfs, run_jobs=run_jobs
+    )
     # --------------------------------------------------------------------------------------
 
     servicer = _Servicer(
@@ -160,7 +167,7 @@ def assemble(
     if run_jobs:
         runtime.add_job("smartbill-issuer", issuer.run)
         runtime.add_job("smartbill-payments", poller.run)
-    return IntegrationApp(runtime, service, issuer, poller, smartbill, guard, shop)
+    return IntegrationApp(runtime, service, issuer, poller, smartbill, guard, shop, mail)
 
 
 def build(settings: IntegrationSettings) -> Runtime:

@@ -9,11 +9,12 @@ from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from cypher_runtime.settings import Environment, ServiceSettings
+from integration.mail.settings import MailSettings
 from integration.shop.settings import ShopSettings
 
 
-class IntegrationSettings(ServiceSettings, ShopSettings):
-    # Part 2's sections (WooCommerce `woo_*`) live in their own classes.
+class IntegrationSettings(ServiceSettings, ShopSettings, MailSettings):
+    # Part 2's sections (WooCommerce `woo_*`, mail `smtp_*`/`mail_*`) live in their own classes.
     model_config = SettingsConfigDict(
         env_prefix="INTEGRATION_", extra="ignore", populate_by_name=True
     )

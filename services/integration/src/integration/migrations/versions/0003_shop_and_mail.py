@@ -1,4 +1,5 @@
-"""WooCommerce sync: items (sku → shop id, pending/synced/failed) and runs.
+"""Part 2: WooCommerce sync (items: sku → shop id, pending/synced/failed; runs) and the
+mail log.
 
 Revision ID: 0003
 Revises: 0002
@@ -70,7 +71,39 @@ def upgrade() -> None:
     )
     op.create_index("shop_runs_newest", "shop_runs", ["mode", "started_at"])
 
+    op.create_table(
+        "mail_log",
+        sa.Column("id", postgresql.UUID(as_uuid=True), primary_key=True),
+        # One mail per key, ever: the same event (or order status) never mails twice.
+        sa.Column("key", sa.Text, nullable=False, unique=True),
+        sa.Column("template", sa.Text, nullable=False),
+        sa.Column("event_id", sa.Text, nullable=False),
+        sa.Column("to_address", sa.Text, nullable=False, server_default=sa.text("''")),
+        sa.Column("customer_id", sa.Text, nullable=False, server_default=sa.text("''")),
+        sa.Column("subject", sa.Text, nullable=False, server_default=sa.text("''")),
+        sa.Column("context", postgresql.JSONB, nullable=False),
+        sa.Column("attachment_name", sa.Text, nullable=True),
+        sa.Column("attachment_type", sa.Text, nullable=True),
+        sa.Column("attachment", sa.LargeBinary, nullable=True),
+        sa.Column("quotation_pdf_of", sa.Text, nullable=False, server_default=sa.text("''")),
+        sa.Column("status", sa.Text, nullable=False),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default=sa.text("0")),
+        sa.Column("last_error", sa.Text, nullable=False, server_default=sa.text("''")),
+        sa.Column("next_attempt_at", TZ, nullable=True),
+        sa.Column("created_at", TZ, nullable=False),
+        sa.Column("sent_at", TZ, nullable=True),
+        sa.CheckConstraint("status IN ('PENDING', 'SENT', 'FAILED')", name="mail_log_status"),
+    )
+    op.create_index(
+        "mail_log_due",
+        "mail_log",
+        ["next_attempt_at"],
+        postgresql_where=sa.text("status = 'PENDING'"),
+    )
+    op.create_index("mail_log_event", "mail_log", ["event_id"])
+
 
 def downgrade() -> None:
+    op.drop_table("mail_log")
     op.drop_table("shop_runs")
     op.drop_table("shop_items")

@@ -1,0 +1,1 @@
+"""Mail's pure model: kinds of mail, recipients, the mail log entry and its retries."""
