@@ -105,7 +105,9 @@ def assemble_shop(
             await grpc_catalog.close()
 
     runtime.add_job("shop-clients", close)
-    if run_jobs:
+    # Without a shop configured the changes are still recorded (PENDING), and go out
+    # once a shop is configured; nothing polls a shop that does not exist.
+    if run_jobs and s.woo_base_url:
         runtime.add_job("shop-flusher", flusher.run)
         runtime.add_job("shop-daily", daily.run)
     return ShopPart(service, sync, client, client.guard, flusher, daily)
