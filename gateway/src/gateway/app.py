@@ -32,6 +32,7 @@ from gateway.revocation import TokenVersions
 from gateway.routes import (
     auth,
     customers,
+    dashboard,
     fulfilment,
     inventory,
     operations,
@@ -42,6 +43,7 @@ from gateway.routes import (
     supplier_orders,
     suppliers,
     users,
+    woocommerce,
 )
 from gateway.security import TokenService
 from gateway.settings import GatewaySettings
@@ -64,6 +66,8 @@ API_ROUTERS: list[APIRouter] = [
     quotations.router,
     suppliers.router,
     supplier_orders.router,
+    woocommerce.router,
+    dashboard.router,
 ]
 
 # Paths under /api/v1 that need no authentication (everything else declares a permission).

@@ -4,6 +4,7 @@ interceptor."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import grpc
@@ -164,6 +165,14 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
             orders=[wire.order_to_proto(o) for o in orders],
             page=pagination_pb2.PageResponse(next_cursor=cursor),
         )
+
+    async def GetOrderStats(
+        self, request: orders_pb2.GetOrderStatsRequest, context: Context
+    ) -> orders_pb2.GetOrderStatsResponse:
+        on, start, end = wire.day_window(request.day, request.time_zone, datetime.now(UTC))
+        async with session_scope(self.db) as session:
+            stats = await queries.order_stats(session, start=start, end=end)
+        return wire.stats_to_proto(on, stats, "RON")
 
     async def GetOrderHistory(
         self, request: orders_pb2.GetOrderHistoryRequest, context: Context

@@ -1,5 +1,6 @@
-"""Reads for the list screens: customers by search, orders by filters (keyset pages on
-the one cursor codec), an order's status history. They never write."""
+"""Reads for the list and report screens: customers by search, orders by filters (keyset
+pages on the one cursor codec), an order's status history, the dashboard's figures.
+They never write."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -138,3 +140,32 @@ async def order_history(session: AsyncSession, order_id: uuid.UUID) -> list[Stat
         )
         for r in rows
     ]
+
+
+@dataclass(frozen=True)
+class OrderStats:
+    """The dashboard's order figures."""
+
+    by_status: dict[OrderStatus, int]
+    # Gross total and count of the orders confirmed in the window, cancelled excluded.
+    revenue: Decimal
+    confirmed: int
+
+
+async def order_stats(session: AsyncSession, *, start: datetime, end: datetime) -> OrderStats:
+    rows = await session.execute(
+        select(orders.c.status, func.count())
+        .where(orders.c.status.is_not(None))
+        .group_by(orders.c.status)
+    )
+    by_status = {OrderStatus(status): int(count) for status, count in rows}
+    revenue, confirmed = (
+        await session.execute(
+            select(func.coalesce(func.sum(orders.c.gross_total), 0), func.count()).where(
+                orders.c.confirmed_at >= start,
+                orders.c.confirmed_at < end,
+                orders.c.status != OrderStatus.CANCELLED.value,
+            )
+        )
+    ).one()
+    return OrderStats(by_status, Decimal(revenue), int(confirmed))

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -30,6 +31,7 @@ from orders.domain.placement import Reservation, ReservationState
 from orders.domain.prices import ZERO, LinePrice, PricedQuote
 from orders.domain.status import OrderStatus
 from orders.errors import ValidationFailed
+from orders.queries import OrderStats
 
 _STATUS_PREFIX = "ORDER_STATUS_"
 _SOURCES = {
@@ -327,4 +329,34 @@ def reservation_from_proto(res: inventory_pb2.Reservation) -> Reservation:
             for b in res.backorders
             if b.quantity > 0
         ),
+    )
+
+
+# The business's day (the dashboard's "today") when the request names no time zone.
+DEFAULT_TIME_ZONE = "Europe/Bucharest"
+
+
+def day_window(day: str, time_zone: str, now: datetime) -> tuple[date, datetime, datetime]:
+    """The day asked for (today in the zone when empty) and its [start, end) instants."""
+    try:
+        zone = ZoneInfo(time_zone.strip() or DEFAULT_TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed({"time_zone": "unknown time zone"}) from None
+    try:
+        on = date.fromisoformat(day.strip()) if day.strip() else now.astimezone(zone).date()
+    except ValueError:
+        raise ValidationFailed({"day": "expected YYYY-MM-DD"}) from None
+    start = datetime.combine(on, time(0), tzinfo=zone)
+    return on, start, datetime.combine(on + timedelta(days=1), time(0), tzinfo=zone)
+
+
+def stats_to_proto(on: date, stats: OrderStats, currency: str) -> orders_pb2.GetOrderStatsResponse:
+    return orders_pb2.GetOrderStatsResponse(
+        by_status=[
+            orders_pb2.OrderStatusCount(status=status_to_proto(status), count=count)
+            for status, count in sorted(stats.by_status.items(), key=lambda kv: kv[0].value)
+        ],
+        revenue=money_pb2.Money(amount=f"{stats.revenue:.2f}", currency=currency),
+        orders_confirmed=stats.confirmed,
+        day=on.isoformat(),
     )
