@@ -173,6 +173,17 @@ class Harness:
         assert len(reply.invoices) == 1, reply
         return reply.invoices[0]
 
+    async def issued_or_recorded(self, order_id: str, timeout: float = 20) -> None:
+        """Waits until the order's invoice intent exists (whatever its status)."""
+
+        async def probe() -> int:
+            reply = await self.stub.ListInvoices(
+                pb.ListInvoicesRequest(order_id=order_id, kind=pb.DOCUMENT_KIND_INVOICE)
+            )
+            return len(reply.invoices)
+
+        await eventually(probe, lambda n: n > 0, timeout=timeout, what="invoice recorded")
+
     async def issued(self, order_id: str, timeout: float = 20) -> pb.Invoice:
         async def probe() -> pb.Invoice | None:
             reply = await self.stub.ListInvoices(

@@ -52,6 +52,7 @@ async def test_an_error_text_with_http_200_is_a_visible_refusal_retried_a_bounde
 ) -> None:
     await harness.fault("error_text", 10, method="POST", path="/invoice")
     order_id = await harness.deliver()
+    await harness.issued_or_recorded(order_id)  # the consumer recorded the intent
 
     async def probe() -> pb.Invoice:
         return await harness.invoice_of(order_id)
