@@ -2,18 +2,18 @@
 status and today's revenue (orders), the low-stock count (inventory), quotations
 expiring within 3 days (quotations), open price alerts (suppliers).
 
-The parts are asked in parallel, each with its own deadline; a part whose service is
-down or slow is null, with a note saying why, and the rest is still answered (200)."""
+The parts are asked in parallel through the upstream clients, each as an optional part
+(the gateway's one policy, `clients.parts`: the short part deadline, one attempt); a
+part whose service is down, slow or refuses is null and `metadata.degraded` says why —
+the rest is still answered (200)."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, TypeVar
+from typing import Annotated
 
-import grpc
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
@@ -24,20 +24,11 @@ from cypher.orders.v1 import orders_pb2
 from cypher.quotations.v1 import quotations_pb2
 from cypher.suppliers.v1 import suppliers_pb2
 from cypher_runtime.proto_values import rfc3339, timestamp_pb
-from gateway.deps import (
-    InventoryStub,
-    OrdersStub,
-    QuotationsStub,
-    Settings,
-    SuppliersStub,
-    require,
-)
+from gateway.clients.parts import Parts
+from gateway.deps import Inventory, Orders, Quotations, Suppliers, require
 from gateway.envelope import Envelope, ok
 
-log = logging.getLogger(__name__)
 router = APIRouter(tags=["operations"])
-
-T = TypeVar("T")
 
 EXPIRING_WITHIN = timedelta(days=3)
 PAGE = 200
@@ -59,8 +50,6 @@ class DashboardView(BaseModel):
     low_stock_count: int | None
     quotations_expiring_3_days: int | None
     open_price_alerts: int | None
-    # Part → why it is null (or that a count stopped at its cap).
-    notes: dict[str, str]
     generated_at: str
 
 
@@ -79,73 +68,65 @@ def _page(cursor: str) -> pagination_pb2.PageRequest:
     return pagination_pb2.PageRequest(limit=PAGE, cursor=cursor)
 
 
-async def _part(name: str, work: Awaitable[T], deadline: float, notes: dict[str, str]) -> T | None:
-    try:
-        return await asyncio.wait_for(work, deadline)
-    except TimeoutError:
-        notes[name] = f"no answer within {deadline:g} s"
-    except grpc.aio.AioRpcError as exc:
-        notes[name] = f"unavailable: {exc.code().name}"
-    except Exception as exc:  # a broken part must never take the dashboard down
-        log.warning("dashboard part failed", extra={"part": name}, exc_info=True)
-        notes[name] = f"unavailable: {type(exc).__name__}"
-    return None
-
-
 @router.get(
     "/dashboard",
     response_model=Envelope[DashboardView],
     summary="Orders by status, today's revenue, low stock, expiring quotations, price alerts",
 )
 async def dashboard(
-    orders: OrdersStub,
-    inventory: InventoryStub,
-    quotations: QuotationsStub,
-    suppliers: SuppliersStub,
-    settings: Settings,
+    orders: Orders,
+    inventory: Inventory,
+    quotations: Quotations,
+    suppliers: Suppliers,
     _: Annotated[object, require("dashboard:read")],
 ) -> JSONResponse:
-    # The gateway's one deadline for a degradable part of an aggregate response.
-    deadline = settings.aggregate_part_timeout_seconds
     now = datetime.now(UTC)
-    notes: dict[str, str] = {}
-
-    async def order_stats() -> orders_pb2.GetOrderStatsResponse:
-        return await orders.GetOrderStats(orders_pb2.GetOrderStatsRequest(), timeout=deadline)
+    parts = Parts()
 
     async def low_stock_page(cursor: str) -> tuple[int, str]:
-        reply = await inventory.ListLowStock(
-            inventory_pb2.ListLowStockRequest(page=_page(cursor)), timeout=deadline
+        reply = await inventory.read(
+            inventory.stub.ListLowStock,
+            inventory_pb2.ListLowStockRequest(page=_page(cursor)),
+            part=True,
         )
         return len(reply.items), reply.page.next_cursor
 
     async def expiring_page(cursor: str) -> tuple[int, str]:
-        reply = await quotations.ListQuotations(
+        reply = await quotations.read(
+            quotations.stub.ListQuotations,
             quotations_pb2.ListQuotationsRequest(
                 page=_page(cursor),
                 status=quotations_pb2.QUOTATION_STATUS_SENT,
                 expiring_before=timestamp_pb(now + EXPIRING_WITHIN),
             ),
-            timeout=deadline,
+            part=True,
         )
         return len(reply.quotations), reply.page.next_cursor
 
     async def alerts_page(cursor: str) -> tuple[int, str]:
-        reply = await suppliers.ListPriceAlerts(
+        reply = await suppliers.read(
+            suppliers.stub.ListPriceAlerts,
             suppliers_pb2.ListPriceAlertsRequest(page=_page(cursor), open_only=True),
-            timeout=deadline,
+            part=True,
         )
         return len(reply.price_alerts), reply.page.next_cursor
 
     stats, low, expiring, alerts = await asyncio.gather(
-        _part("orders", order_stats(), deadline, notes),
-        _part("inventory", _count_pages(low_stock_page), deadline, notes),
-        _part("quotations", _count_pages(expiring_page), deadline, notes),
-        _part("suppliers", _count_pages(alerts_page), deadline, notes),
+        parts.get(
+            "orders",
+            orders.read(orders.stub.GetOrderStats, orders_pb2.GetOrderStatsRequest(), part=True),
+        ),
+        parts.get("low_stock_count", _count_pages(low_stock_page)),
+        parts.get("quotations_expiring_3_days", _count_pages(expiring_page)),
+        parts.get("open_price_alerts", _count_pages(alerts_page)),
     )
-    for name, counted in (("inventory", low), ("quotations", expiring), ("suppliers", alerts)):
+    for name, counted in (
+        ("low_stock_count", low),
+        ("quotations_expiring_3_days", expiring),
+        ("open_price_alerts", alerts),
+    ):
         if counted is not None and counted[1]:
-            notes[name] = f"counted up to {counted[0]} (more exist)"
+            parts.missing(name, f"counted up to {counted[0]}; more exist")
     view = DashboardView(
         orders_by_status=None
         if stats is None
@@ -160,7 +141,6 @@ async def dashboard(
         low_stock_count=None if low is None else low[0],
         quotations_expiring_3_days=None if expiring is None else expiring[0],
         open_price_alerts=None if alerts is None else alerts[0],
-        notes=notes,
         generated_at=rfc3339(now) or "",
     )
-    return ok(view.model_dump())
+    return ok(view.model_dump(), **parts.metadata())

@@ -11,9 +11,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from pydantic import BaseModel, ConfigDict
 
 from cypher.integration.v1 import integration_pb2 as pb
-from cypher_runtime.grpc_client import call
 from cypher_runtime.proto_values import datetime_from_pb, rfc3339
-from gateway.deps import IntegrationStub, Settings, require
+from gateway.deps import Integration, require
 from gateway.envelope import Envelope, ok
 
 router = APIRouter(tags=["integration"])
@@ -142,16 +141,14 @@ def status_view(reply: pb.GetWooSyncStatusResponse) -> WooSyncStatusView:
 )
 async def trigger_woo_sync(
     body: WooSyncRequest,
-    integration: IntegrationStub,
-    settings: Settings,
+    integration: Integration,
     _: Annotated[object, require("integrations:write")],
 ) -> JSONResponse:
-    reply = await call(
-        integration.TriggerWooSync,
+    reply = await integration.write(
+        integration.stub.TriggerWooSync,
         pb.TriggerWooSyncRequest(mode=MODES[body.mode]),
         # A full/retry run starts in the background; an incremental one is a flush.
-        timeout=max(settings.upstream_timeout_seconds, 30.0),
-        idempotent=False,
+        timeout=max(integration.timeout, 30.0),
     )
     return ok(run_view(reply.run).model_dump(), status_code=202)
 
@@ -162,14 +159,8 @@ async def trigger_woo_sync(
     summary="Last runs, backlog, failed items and the shop's circuit breaker",
 )
 async def woo_sync_status(
-    integration: IntegrationStub,
-    settings: Settings,
+    integration: Integration,
     _: Annotated[object, require("integrations:read")],
 ) -> JSONResponse:
-    reply = await call(
-        integration.GetWooSyncStatus,
-        pb.GetWooSyncStatusRequest(),
-        timeout=settings.upstream_timeout_seconds,
-        idempotent=True,
-    )
+    reply = await integration.read(integration.stub.GetWooSyncStatus, pb.GetWooSyncStatusRequest())
     return ok(status_view(reply).model_dump())
