@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from cypher_testkit.broker import BrokerScope
+
 from .conftest import Gateway
 from .test_orders_routes import new_customer, orders_gateway, stocked_product
 
@@ -37,11 +39,13 @@ async def test_every_part_degrades_to_null_with_a_note(gateway: Gateway) -> None
     assert degraded["orders"] == "orders unavailable"
 
 
-async def test_the_parts_that_answer_are_counted(orders_gateway: Gateway) -> None:
+async def test_the_parts_that_answer_are_counted(
+    orders_gateway: Gateway, broker_scope: BrokerScope
+) -> None:
     gw = orders_gateway
     _, sales = await gw.user_with_role("sales")
     _, reader = await gw.user_with_role("user")
-    sku = await stocked_product(gw, 4)
+    sku = await stocked_product(gw, broker_scope, 4)
     customer = await new_customer(gw, sales)
     placed = await gw.client.post(
         "/api/v1/orders",

@@ -29,7 +29,7 @@ from cypher_testkit.proxy import TcpProxy, free_port
 from integration.main import MIGRATIONS, IntegrationApp, assemble
 from integration.settings import IntegrationSettings
 from orders.main import MIGRATIONS as ORDERS_MIGRATIONS
-from orders.main import wire as assemble_orders
+from orders.main import assemble as assemble_orders
 from orders.settings import OrdersSettings
 
 DatabaseFactory = Callable[[str, Path | None], Awaitable[str]]

@@ -27,6 +27,7 @@ from cypher.inventory.v1 import inventory_pb2, inventory_pb2_grpc
 from cypher.pricing.v1 import pricing_pb2, pricing_pb2_grpc
 from cypher_runtime.grpc_client import make_channel
 from cypher_testkit.broker import BrokerScope, delete_scope
+from cypher_testkit.catalogue import when_known
 from cypher_testkit.events import publish_event
 from cypher_testkit.fakes import Fakes
 from cypher_testkit.polling import eventually
@@ -151,9 +152,12 @@ class ShopHarness:
         )
 
     async def receive(self, sku: str, quantity: int, warehouse: str = "A") -> None:
-        await self.inventory.Receive(
-            inventory_pb2.ReceiveRequest(
-                sku=sku, warehouse=warehouse, quantity=quantity, reference="NIR-1"
+        # Inventory stocks only products it learned from pricing's product.upserted.
+        await when_known(
+            lambda: self.inventory.Receive(
+                inventory_pb2.ReceiveRequest(
+                    sku=sku, warehouse=warehouse, quantity=quantity, reference="NIR-1"
+                )
             )
         )
 
