@@ -173,6 +173,33 @@ class Harness:
         assert len(reply.invoices) == 1, reply
         return reply.invoices[0]
 
+    async def invoice_when(
+        self,
+        order_id: str,
+        predicate: Callable[[pb.Invoice], bool],
+        *,
+        timeout: float = 20,
+        what: str = "invoice state",
+    ) -> pb.Invoice:
+        """Waits for the order's invoice to satisfy ``predicate``.
+
+        The consumer records the intent some time after the event is
+        published, so "no invoice yet" is a state to wait through, not a failure.
+        """
+
+        async def probe() -> pb.Invoice | None:
+            reply = await self.stub.ListInvoices(
+                pb.ListInvoicesRequest(order_id=order_id, kind=pb.DOCUMENT_KIND_INVOICE)
+            )
+            assert len(reply.invoices) <= 1, reply
+            return reply.invoices[0] if reply.invoices else None
+
+        found = await eventually(
+            probe, lambda inv: inv is not None and predicate(inv), timeout=timeout, what=what
+        )
+        assert found is not None
+        return found
+
     async def issued_or_recorded(self, order_id: str, timeout: float = 20) -> None:
         """Waits until the order's invoice intent exists (whatever its status)."""
 

@@ -54,11 +54,10 @@ async def test_an_error_text_with_http_200_is_a_visible_refusal_retried_a_bounde
     order_id = await harness.deliver()
     await harness.issued_or_recorded(order_id)  # the consumer recorded the intent
 
-    async def probe() -> pb.Invoice:
-        return await harness.invoice_of(order_id)
-
-    failed = await eventually(
-        probe, lambda i: i.status == pb.DOCUMENT_STATUS_FAILED and i.attempts == 3, timeout=20
+    failed = await harness.invoice_when(
+        order_id,
+        lambda i: i.status == pb.DOCUMENT_STATUS_FAILED and i.attempts == 3,
+        what="invoice FAILED after 3 attempts",
     )
     assert "indisponibil" in failed.error
     await asyncio.sleep(2.5)  # well past the retry backoff: no silent loop

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 from cypher.integration.v1 import events_pb2
 from cypher.integration.v1 import integration_pb2 as pb
-from cypher_testkit.polling import eventually
 
 from .harness import Harness, company_customer, order_line
 
@@ -73,10 +72,9 @@ async def test_a_customer_without_invoice_data_is_failed_naming_the_fields(
     customer.address.county = ""
     order_id = await harness.deliver(customer=customer)
 
-    async def probe() -> pb.Invoice:
-        return await harness.invoice_of(order_id)
-
-    invoice = await eventually(probe, lambda i: i.status == pb.DOCUMENT_STATUS_FAILED)
+    invoice = await harness.invoice_when(
+        order_id, lambda i: i.status == pb.DOCUMENT_STATUS_FAILED, what="invoice FAILED"
+    )
     assert "vat_code" in invoice.error
     assert "address.county" in invoice.error
     assert await harness.documents("FL") == []
