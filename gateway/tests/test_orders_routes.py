@@ -119,6 +119,7 @@ async def new_customer(gw: Gateway, headers: dict[str, str]) -> str:
             "name": "Lumina SRL",
             "email": f"{uuid.uuid4().hex[:8]}@lumina.ro",
             "vat_code": "RO14399840",
+            "reg_com": "J12/1234/2010",
             "address": {"line1": "Str. Lalelelor 1", "city": "Cluj-Napoca", "county": "Cluj"},
         },
         headers=headers,
@@ -243,15 +244,16 @@ async def test_a_customer_shows_its_tier_and_a_bad_cui_is_a_400(orders_gateway: 
     assert got.status_code == 200, got.text
     data = got.json()["data"]
     assert data["vat_code"] == "RO14399840"
+    assert data["reg_com"] == "J12/1234/2010"
     assert data["address"]["city"] == "Cluj-Napoca"
     assert data["tier"] == "STANDARD"
     assert data["monthly_spend"] in ("0", "0.00")
     bad = await gw.client.post(
         "/api/v1/customers",
-        json={"name": "X", "email": "x@x.ro", "vat_code": "RO14399841"},
+        json={"name": "X", "email": "x@x.ro", "vat_code": "RO14399841", "reg_com": "12/3"},
         headers=sales,
     )
     assert bad.status_code == 400
-    assert "vat_code" in bad.json()["error"]["details"]["fields"]
+    assert {"vat_code", "reg_com"} <= set(bad.json()["error"]["details"]["fields"])
     listed = await gw.client.get("/api/v1/customers", params={"search": "lumina"}, headers=sales)
     assert customer in [c["id"] for c in listed.json()["data"]]

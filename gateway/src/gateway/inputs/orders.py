@@ -23,6 +23,9 @@ class CustomerCreate(Strict):
     vat_code: str | None = Field(
         default=None, max_length=20, description="Romanian CUI, optional RO prefix"
     )
+    reg_com: str | None = Field(
+        default=None, max_length=32, description='Trade register number, e.g. "J12/1234/2010"'
+    )
     address: AddressIn | None = None
     phone: str | None = Field(default=None, max_length=30)
 
@@ -32,6 +35,7 @@ class CustomerUpdate(Strict):
     email: str | None = Field(default=None, min_length=3, max_length=254)
     company: str | None = Field(default=None, max_length=200)
     vat_code: str | None = Field(default=None, max_length=20)
+    reg_com: str | None = Field(default=None, max_length=32)
     address: AddressIn | None = None
     phone: str | None = Field(default=None, max_length=30)
     expected_version: Version | None = None

@@ -44,6 +44,7 @@ async def create_customer(
                 email=body.email,
                 company=body.company or "",
                 vat_code=body.vat_code or "",
+                reg_com=body.reg_com or "",
                 address=address_to_proto(body.address),
                 phone=body.phone or "",
             )
@@ -98,7 +99,7 @@ async def update_customer(
     request = orders_pb2.UpdateCustomerRequest(
         customer_id=str(customer_id), expected_version=body.expected_version or 0
     )
-    for name in ("name", "email", "company", "vat_code", "phone"):
+    for name in ("name", "email", "company", "vat_code", "reg_com", "phone"):
         value = getattr(body, name)
         if value is not None:
             setattr(request, name, value)

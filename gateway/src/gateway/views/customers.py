@@ -14,6 +14,7 @@ class Customer(Out):
     email: str
     company: str | None
     vat_code: str | None
+    reg_com: str | None
     address: Address | None
     phone: str | None
     version: int
@@ -36,6 +37,7 @@ def customer_fields(c: orders_pb2.Customer) -> dict[str, object]:
         "email": c.email,
         "company": c.company or None,
         "vat_code": c.vat_code or None,
+        "reg_com": c.reg_com or None,
         "address": address_of(c, "address"),
         "phone": c.phone or None,
         "version": c.version,

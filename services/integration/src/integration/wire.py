@@ -104,6 +104,7 @@ def party_of(customer: orders_pb2.Customer) -> BillingParty:
         email=customer.email,
         company=customer.company,
         vat_code=customer.vat_code,
+        reg_com=customer.reg_com,
         address=address_of(customer.address),
     )
 

@@ -274,6 +274,7 @@ def company_customer(**overrides: Any) -> orders_pb2.Customer:
         "email": "facturi@lumina.ro",
         "company": "Lumina Design SRL",
         "vat_code": "RO14399840",
+        "reg_com": "J12/1234/2010",
         "address": address_pb2.Address(
             line1="Str. Memorandumului 28", city="Cluj-Napoca", county="Cluj", country="RO"
         ),

@@ -25,6 +25,7 @@ async def test_a_delivered_order_becomes_one_invoice_with_its_lines_vat_and_tota
     body = doc["body"]
     assert body["client"]["name"] == "Lumina Design SRL"
     assert body["client"]["vatCode"] == "RO14399840"
+    assert body["client"]["regCom"] == "J12/1234/2010"
     assert body["client"]["county"] == "Cluj"
     assert body["deliveryDate"] == "2025-07-30"
     products = body["products"]

@@ -39,6 +39,7 @@ def _customer_fields(
         company=text("company"),
         vat_code=text("vat_code"),
         phone=text("phone"),
+        reg_com=text("reg_com"),
         address=wire.address_from_proto(request.address, request.HasField("address")),
     )
 

@@ -113,6 +113,7 @@ def customer_to_proto(customer: Customer) -> orders_pb2.Customer:
         vat_code=customer.vat_code,
         address=address_to_proto(customer.address),
         phone=customer.phone,
+        reg_com=customer.reg_com,
         version=customer.version,
         created_at=timestamp_pb(customer.created_at),
         updated_at=timestamp_pb(customer.updated_at),

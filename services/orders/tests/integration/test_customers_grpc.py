@@ -25,6 +25,7 @@ async def test_a_customer_is_created_read_listed_and_updated(stack: Stack) -> No
                 email="Office@Lumina.ro",
                 company="Lumina SRL",
                 vat_code="ro14399840",
+                reg_com="j12/1234/2010",
                 phone="+40 721 000 000",
                 address=address_pb2.Address(
                     line1="Str. Lalelelor 1", city="Cluj-Napoca", county="Cluj", country="RO"
@@ -33,6 +34,7 @@ async def test_a_customer_is_created_read_listed_and_updated(stack: Stack) -> No
         )
     ).customer
     assert created.vat_code == "RO14399840"
+    assert created.reg_com == "J12/1234/2010"
     assert created.version == 1
     got = (
         await stack.orders_stub.GetCustomer(pb.GetCustomerRequest(customer_id=created.id))
@@ -46,6 +48,7 @@ async def test_a_customer_is_created_read_listed_and_updated(stack: Stack) -> No
         )
     ).customer
     assert (updated.phone, updated.name, updated.version) == ("0722 111 222", "Lumina SRL", 2)
+    assert updated.reg_com == "J12/1234/2010"  # a partial update keeps it
     listed = await stack.orders_stub.ListCustomers(pb.ListCustomersRequest(search="lumina"))
     assert [c.id for c in listed.customers] == [created.id]
 

@@ -41,3 +41,16 @@ def test_an_update_checks_only_the_fields_given() -> None:
 def test_an_empty_vat_code_is_allowed_for_private_persons() -> None:
     fields = CustomerFields(name="Ion", email="ion@x.ro", vat_code="")
     assert clean_customer_fields(fields, creating=True).vat_code == ""
+
+
+def test_a_trade_register_number_is_normalized_and_checked() -> None:
+    for given, kept in [
+        (" j12/1234/2010 ", "J12/1234/2010"),
+        ("J2010001234123", "J2010001234123"),
+        ("", ""),
+    ]:
+        assert clean_customer_fields(CustomerFields(reg_com=given), creating=False).reg_com == kept
+    for bad in ("12/1234/2010", "J1", "J12/1234/2010; DROP", "J" + "1" * 40):
+        with pytest.raises(ValidationFailed) as caught:
+            clean_customer_fields(CustomerFields(reg_com=bad), creating=False)
+        assert set(caught.value.fields) == {"reg_com"}, bad

@@ -22,6 +22,7 @@ def customer_from_row(row: RowMapping) -> Customer:
         vat_code=row["vat_code"],
         address=row["address"],
         phone=row["phone"],
+        reg_com=row["reg_com"],
         version=int(row["version"]),
         created_at=row["created_at"],
         updated_at=row["updated_at"],
@@ -45,6 +46,7 @@ class Customers:
                 vat_code=customer.vat_code,
                 address=customer.address,
                 phone=customer.phone,
+                reg_com=customer.reg_com,
                 version=customer.version,
                 created_at=customer.created_at,
                 updated_at=customer.updated_at,
@@ -83,6 +85,7 @@ class Customers:
                 vat_code=customer.vat_code,
                 address=customer.address,
                 phone=customer.phone,
+                reg_com=customer.reg_com,
                 version=customer.version,
                 updated_at=customer.updated_at,
             )

@@ -37,6 +37,7 @@ customers = Table(
     Column("email_lower", Text, nullable=False, unique=True),
     Column("company", Text, nullable=False, server_default=""),
     Column("vat_code", Text, nullable=False, server_default=""),
+    Column("reg_com", Text, nullable=False, server_default=""),
     Column("address", JSONB, nullable=True),
     Column("phone", Text, nullable=False, server_default=""),
     Column("version", BigInteger, nullable=False),

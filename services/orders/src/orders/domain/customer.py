@@ -13,6 +13,10 @@ from orders.errors import ValidationFailed, VersionConflict
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9 ().-]{6,20}$")
+# Trade register numbers: the classic "J12/1234/2010" (J/F/C + county, number, year) and
+# the 2024 EUID-style form without slashes ("J2010001234123"); a register officer's
+# spelling varies, so letters, digits, slashes, dots and dashes, up to 32, are accepted.
+_REG_COM = re.compile(r"^[A-Z][A-Z0-9./-]{2,31}$")
 ADDRESS_FIELDS = ("line1", "line2", "city", "county", "postal_code", "country")
 
 
@@ -26,6 +30,7 @@ class CustomerFields:
     vat_code: str | None = None
     phone: str | None = None
     address: dict[str, str] | None = None
+    reg_com: str | None = None
 
 
 @dataclass
@@ -39,6 +44,7 @@ class Customer:
     vat_code: str = ""
     address: dict[str, str] | None = None
     phone: str = ""
+    reg_com: str = ""
     version: int = 1
     changes: list[CustomerUpserted] = field(default_factory=list)
 
@@ -62,6 +68,8 @@ class Customer:
             self.vat_code = fields.vat_code
         if fields.phone is not None:
             self.phone = fields.phone
+        if fields.reg_com is not None:
+            self.reg_com = fields.reg_com
         if fields.address is not None:
             self.address = fields.address
         self.version += 1
@@ -79,6 +87,7 @@ def new_customer(customer_id: uuid.UUID, fields: CustomerFields, *, at: datetime
         vat_code=fields.vat_code or "",
         address=fields.address,
         phone=fields.phone or "",
+        reg_com=fields.reg_com or "",
         created_at=at,
         updated_at=at,
     )
@@ -90,7 +99,7 @@ def clean_customer_fields(raw: CustomerFields, *, creating: bool) -> CustomerFie
     """Validated, normalized values of the fields given (None = not given; creating, a
     missing name or email is an error). Raises VALIDATION_ERROR naming every bad field."""
     errors: dict[str, str] = {}
-    name = email = vat_code = phone = None
+    name = email = vat_code = phone = reg_com = None
     if raw.name is not None or creating:
         name = (raw.name or "").strip()
         if not name:
@@ -112,6 +121,10 @@ def clean_customer_fields(raw: CustomerFields, *, creating: bool) -> CustomerFie
         phone = raw.phone.strip()
         if phone and not _PHONE.match(phone):
             errors["phone"] = "not a valid phone number"
+    if raw.reg_com is not None:
+        reg_com = raw.reg_com.strip().upper().replace(" ", "")
+        if reg_com and not _REG_COM.match(reg_com):
+            errors["reg_com"] = "not a trade register number (e.g. J12/1234/2010)"
     if errors:
         raise ValidationFailed(errors)
     return CustomerFields(
@@ -120,6 +133,7 @@ def clean_customer_fields(raw: CustomerFields, *, creating: bool) -> CustomerFie
         company=raw.company.strip() if raw.company is not None else None,
         vat_code=vat_code,
         phone=phone,
+        reg_com=reg_com,
         address=(
             {k: str(raw.address.get(k, "")).strip() for k in ADDRESS_FIELDS}
             if raw.address is not None
