@@ -91,7 +91,10 @@ async def invoicing_gateway(
             payment_poll_seconds=0.5,
             dispatch_idle_seconds=0.2,
             smartbill_refusal_retry_seconds=0.2,
-            create_wait_seconds=5.0,
+            smartbill_breaker_failures=2,
+            smartbill_breaker_reset_seconds=1.0,
+            smartbill_timeout_seconds=2.0,
+            create_wait_seconds=3.0,
             **common,
         ),
         queue_prefix=broker_scope.queue_prefix,
@@ -361,3 +364,55 @@ async def test_a_smartbill_refusal_is_a_409_naming_it_never_a_500(
     assert error["details"]["invoice_id"] == failed[0]["id"]
     assert error["details"]["smartbill_error"]
     assert await smartbill_documents(fakes, "FL") == []
+
+
+async def test_while_smartbill_is_down_the_invoice_waits_and_goes_out_after(
+    invoicing_gateway: Gateway, broker_scope: BrokerScope, fakes: Fakes
+) -> None:
+    gw = invoicing_gateway
+    admin = await gw.admin()
+    sku = await stocked_product(gw, broker_scope, 5)
+    customer = await new_customer(gw, admin)
+    await arm(fakes, mode="http500", count=10_000)  # every SmartBill call, until cleared
+    try:
+        order = await delivered(gw, admin, customer, sku)
+        status = await eventually(
+            lambda: ok(gw, "GET", "/integrations/status", admin),
+            lambda s: s["systems"][0]["breaker"]["state"] == "OPEN",
+            timeout=30,
+            what="the SmartBill breaker OPEN",
+        )
+        smartbill = status["systems"][0]
+        assert smartbill["name"] == "smartbill"
+        assert smartbill["last_error"]
+        # asked by hand meanwhile: accepted and queued (202), no number, no PDF yet
+        queued = await gw.client.post(
+            f"{API}/invoices", json={"order_id": order["id"]}, headers=admin
+        )
+        assert queued.status_code == 202, queued.text
+        assert queued.json()["data"]["status"] == "PENDING"
+        assert queued.json()["data"]["number"] is None
+        pdf = await gw.client.get(
+            f"{API}/invoices/{queued.json()['data']['id']}/pdf", headers=admin
+        )
+        assert pdf.status_code == 409, pdf.text
+        assert pdf.json()["error"]["code"] == "DOCUMENT_NOT_ISSUED"
+        waiting = await ok(gw, "GET", "/integrations/status", admin)
+        assert waiting["systems"][0]["backlog"]["pending_invoices"] == 1
+    finally:
+        await arm(fakes, mode="none")
+    found = await eventually(
+        lambda: invoices_of(gw, admin, order["id"]),
+        lambda docs: docs[0]["status"] == "ISSUED",
+        timeout=60,
+        what="the invoice issued after SmartBill is back",
+    )
+    assert found[0]["id"] == queued.json()["data"]["id"]
+    assert len(await smartbill_documents(fakes, "FL")) == 1
+    closed = await eventually(
+        lambda: ok(gw, "GET", "/integrations/status", admin),
+        lambda s: s["systems"][0]["breaker"]["state"] == "CLOSED",
+        timeout=30,
+        what="the SmartBill breaker CLOSED",
+    )
+    assert closed["systems"][0]["backlog"]["pending_invoices"] == 0
