@@ -275,6 +275,25 @@ async def test_a_delivered_order_is_invoiced_once_paid_and_shown_on_the_order(
     assert {r["name"] for r in smartbill["runs"]} >= {"smartbill_payments"}
     assert set(status["backlog"]) >= {"pending_invoices", "unpaid_invoices", "failed_invoices"}
 
+    # a proforma of the same order: two documents, listed a page at a time, newest first
+    proforma = await gw.client.post(f"{API}/orders/{oid}/proforma", headers=finance)
+    assert proforma.status_code == 201, proforma.text
+    first = await gw.client.get(
+        f"{API}/invoices", params={"order_id": oid, "limit": 1}, headers=finance
+    )
+    assert [d["id"] for d in first.json()["data"]] == [proforma.json()["data"]["id"]]
+    cursor = first.json()["metadata"]["next_cursor"]
+    assert cursor
+    second = await gw.client.get(
+        f"{API}/invoices", params={"order_id": oid, "limit": 1, "cursor": cursor}, headers=finance
+    )
+    assert [d["id"] for d in second.json()["data"]] == [invoice["id"]]
+    assert second.json()["metadata"]["next_cursor"] is None
+    only = await ok(gw, "GET", "/invoices", finance, params={"order_id": oid, "kind": "PROFORMA"})
+    assert [d["kind"] for d in only] == ["PROFORMA"]
+    garbled = await gw.client.get(f"{API}/invoices", params={"cursor": "zz"}, headers=finance)
+    assert garbled.status_code == 400, garbled.text
+
 
 async def test_bad_requests_are_409s_with_the_reason(
     invoicing_gateway: Gateway, broker_scope: BrokerScope, fakes: Fakes
