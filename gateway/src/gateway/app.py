@@ -34,7 +34,9 @@ from gateway.routes import (
     customers,
     dashboard,
     fulfilment,
+    integrations,
     inventory,
+    invoices,
     operations,
     orders,
     pricing,
@@ -67,6 +69,8 @@ API_ROUTERS: list[APIRouter] = [
     suppliers.router,
     supplier_orders.router,
     woocommerce.router,
+    invoices.router,
+    integrations.router,
     dashboard.router,
 ]
 

@@ -69,8 +69,9 @@ _TABLE: dict[str, frozenset[Role]] = {
     "suppliers:read": frozenset({SALES, WAREHOUSE, USER}),
     "suppliers:write": frozenset(),
     "supplier-orders:write": frozenset({WAREHOUSE}),
-    # integration (invoices, payments, e-shop sync)
-    "invoices:read": frozenset({FINANCE, SALES}),
+    # integration (invoices, payments, e-shop sync): finance and admin (issue 11); the
+    # other roles see an order's invoice state in GET /orders/{id} (orders:read)
+    "invoices:read": frozenset({FINANCE}),
     "invoices:write": frozenset({FINANCE}),
     "integrations:read": frozenset({FINANCE}),
     "integrations:write": frozenset(),

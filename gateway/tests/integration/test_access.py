@@ -41,6 +41,13 @@ EXPECTED = {
     ("POST", "/api/v1/pricing/promotions"): "promotions:write",
     ("GET", "/api/v1/pricing/promotions"): "promotions:read",
     ("POST", "/api/v1/pricing/promotions/{promotion_id}/end"): "promotions:write",
+    # SmartBill documents and the external links: finance and admin (issue 11)
+    ("GET", "/api/v1/invoices"): "invoices:read",
+    ("GET", "/api/v1/invoices/{invoice_id}"): "invoices:read",
+    ("GET", "/api/v1/invoices/{invoice_id}/pdf"): "invoices:read",
+    ("POST", "/api/v1/invoices"): "invoices:write",
+    ("POST", "/api/v1/orders/{order_id}/proforma"): "orders:money",
+    ("GET", "/api/v1/integrations/status"): "integrations:read",
 }
 
 

@@ -1,5 +1,5 @@
 """What happens to a placed order (REST_API.md "Orders"): shipments, deliveries,
-cancellation, returns and the proforma, through the orders and integration clients."""
+cancellation and returns, through the orders client (the proforma: routes/invoices.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from cypher.orders.v1 import orders_pb2
-from gateway.deps import Integration, Orders, require
+from gateway.deps import Orders, require
 from gateway.envelope import Envelope, ok
 from gateway.idempotency import IdempotencyDep
 from gateway.inputs.orders import CancelRequest, DeliveryCreate, ReturnCreate, ShipmentCreate
@@ -18,10 +18,8 @@ from gateway.routes.orders import actor_key
 from gateway.security import Principal
 from gateway.views.orders import (
     Order,
-    Proforma,
     ShipmentResult,
     order_view,
-    proforma_view,
     shipment_view,
 )
 
@@ -108,18 +106,3 @@ async def return_order(
         return ok(order_view(reply.order), status_code=201)
 
     return await idem.run(body, create)
-
-
-@router.post(
-    "/orders/{order_id}/proforma",
-    status_code=201,
-    response_model=Envelope[Proforma],
-    summary="Proforma (integration)",
-)
-async def create_proforma(
-    order_id: uuid.UUID,
-    integration: Integration,
-    _: Annotated[object, require("orders:money")],
-) -> JSONResponse:
-    reply = await integration.create_proforma(str(order_id))
-    return ok(proforma_view(reply.proforma), status_code=201)

@@ -26,13 +26,13 @@ from gateway.errors import ApiError
 from gateway.idempotency import IdempotencyDep
 from gateway.inputs.orders import OrderCreate, OrderStatusChange, QuoteRequestCreate
 from gateway.security import Principal
+from gateway.views.invoices import invoice_summary_view, payment_view
 from gateway.views.orders import (
     Order,
     OrderDetail,
     PlacedOrder,
     StatusChangeEntry,
     history_view,
-    invoice_summary_view,
     order_fields,
     order_view,
     reservation_view,
@@ -206,6 +206,7 @@ async def get_order(
             "invoices": None
             if invoices is None
             else [invoice_summary_view(i) for i in invoices.invoices],
+            "payment": None if invoices is None else payment_view(list(invoices.invoices)),
         }
     )
     return ok(detail, **parts.metadata())

@@ -6,7 +6,6 @@ from typing import Any
 
 from pydantic import Field
 
-from cypher.integration.v1 import integration_pb2
 from cypher.inventory.v1 import inventory_pb2
 from cypher.orders.v1 import orders_pb2
 from gateway.convert import time_of
@@ -23,6 +22,7 @@ from gateway.views.common import (
     lines_of,
     totals_of,
 )
+from gateway.views.invoices import InvoiceSummary, OrderPayment
 
 RESERVATION_STATUS = {
     v: k.removeprefix("RESERVATION_STATUS_") for k, v in inventory_pb2.ReservationStatus.items()
@@ -118,15 +118,6 @@ class StatusChangeEntry(Out):
     changed_at: Time | None
 
 
-class InvoiceSummary(Out):
-    id: str
-    series: str
-    number: str
-    payment_status: str
-    amount_paid: Decimal | None
-    total: Decimal | None
-
-
 class PlacedOrder(Order):
     """A new order with its reservation; null when inventory does not answer."""
 
@@ -134,24 +125,20 @@ class PlacedOrder(Order):
 
 
 class OrderDetail(Order):
-    """GET /orders/{id}: the order, its history, its reservation and its invoices; an
-    optional part is null when its service does not answer (see `metadata.degraded`)."""
+    """GET /orders/{id}: the order, its history, its reservation, its SmartBill documents
+    (invoice, proforma, credit notes) and the payment state of its invoice; an optional
+    part is null when its service does not answer (see `metadata.degraded`). `payment`
+    is also null while the order has no invoice (then it is not degraded)."""
 
     history: list[StatusChangeEntry]
     reservations: list[Reservation] | None
     invoices: list[InvoiceSummary] | None
+    payment: OrderPayment | None
 
 
 class ShipmentResult(Out):
     order: Order
     shipment: Shipment
-
-
-class Proforma(Out):
-    id: str
-    series: str
-    number: str
-    total: Decimal
 
 
 def shipment_view(s: orders_pb2.Shipment) -> Shipment:
@@ -246,18 +233,3 @@ def reservation_view(r: inventory_pb2.Reservation) -> Reservation:
         ],
         expires_at=time_of(r, "expires_at"),
     )
-
-
-def invoice_summary_view(i: integration_pb2.Invoice) -> InvoiceSummary:
-    return InvoiceSummary(
-        id=i.id,
-        series=i.series,
-        number=i.number,
-        payment_status=integration_pb2.PaymentStatus.Name(i.payment_status),
-        amount_paid=i.amount_paid.amount or None,
-        total=i.totals.gross.amount or None,
-    )
-
-
-def proforma_view(p: integration_pb2.Invoice) -> Proforma:
-    return Proforma(id=p.id, series=p.series, number=p.number, total=p.totals.gross.amount)
