@@ -209,6 +209,10 @@ def test_validation_rejects_broken_objects(rendered: dict[str, list[Doc]]) -> No
     pooler["spec"]["pgbouncer"]["poolMode"] = "statement"
     with pytest.raises(jsonschema.ValidationError):
         validate(pooler)
+    pooler = broken("Pooler", "pricing-db-pooler-rw")
+    pooler["spec"]["pgbouncer"]["parameters"]["listen_port"] = "6432"  # operator-managed
+    with pytest.raises(jsonschema.ValidationError):
+        validate(pooler)
     backup = broken("ScheduledBackup", "pricing-db-daily")
     backup["spec"]["schedule"] = "30 1 * * *"  # five fields: CNPG wants six
     with pytest.raises(jsonschema.ValidationError):
