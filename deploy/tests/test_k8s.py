@@ -20,6 +20,7 @@ import jsonschema  # type: ignore[import-untyped]
 import kubernetes_validate
 import pytest
 import yaml
+from limits.storage import storage_from_string
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 K8S = REPO_ROOT / "k8s"
@@ -611,6 +612,9 @@ def test_gateway_rate_limits_are_shared_when_it_scales(rendered: dict[str, list[
         storage = env.get("GATEWAY_RATE_LIMIT_STORAGE", {}).get("value", "memory://")
         if hpa["spec"]["maxReplicas"] > 1 and overlay == "prod":
             assert storage.startswith("redis://"), storage
+            # the gateway's image can drive it (limits' async Redis storage needs coredis)
+            url = storage.replace("$(REDIS_PASSWORD)", "secret")
+            assert type(storage_from_string(f"async+{url}")).__name__ == "RedisStorage"
             expansions_resolve(container(one(docs, "Deployment", "gateway")))
             assert "gateway-redis" in by_kind(docs, "Service")
             redis_in = rules_by_port(one(docs, "NetworkPolicy", "gateway-redis")["spec"]["ingress"])
