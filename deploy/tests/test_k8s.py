@@ -611,7 +611,7 @@ def test_gateway_rate_limits_are_shared_when_it_scales(rendered: dict[str, list[
         hpa = one(docs, "HorizontalPodAutoscaler", "gateway")
         env = env_of(container(one(docs, "Deployment", "gateway")))
         storage = env.get("GATEWAY_RATE_LIMIT_STORAGE", {}).get("value", "memory://")
-        if hpa["spec"]["maxReplicas"] > 1 and overlay == "prod":
+        if hpa["spec"]["maxReplicas"] > 1:
             assert storage.startswith("redis://"), storage
             # the gateway's image can drive it (limits' async Redis storage needs coredis)
             url = storage.replace("$(REDIS_PASSWORD)", "secret")
@@ -700,6 +700,7 @@ def test_overlays_scale_dev_down_and_prod_up(rendered: dict[str, list[Doc]]) -> 
     assert set(dev_hpa) == set(prod_hpa) == set(APPS)
     for app in APPS:
         assert dev_hpa[app]["spec"]["minReplicas"] == 1
+        assert dev_hpa[app]["spec"]["maxReplicas"] == (1 if app == "gateway" else 2)
         assert prod_hpa[app]["spec"]["minReplicas"] == 3
         assert prod_hpa[app]["spec"]["maxReplicas"] > dev_hpa[app]["spec"]["maxReplicas"]
         target = prod_hpa[app]["spec"]["scaleTargetRef"]
