@@ -629,7 +629,7 @@ def test_gateway_rate_limits_are_shared_when_it_scales(rendered: dict[str, list[
 
 def test_pool_sizes_fit_the_pooler_and_max_connections(rendered: dict[str, list[Doc]]) -> None:
     """Worst case: every pod of the HPA maximum plus the rollout surge holds its whole pool
-    (session pooling gives each client connection a server connection)."""
+    and its LISTEN connection (session pooling gives each client a server connection)."""
     docs = rendered["prod"]
     configs = {n.rsplit("-", 1)[0]: d["data"] for n, d in by_kind(docs, "ConfigMap").items()}
     for app in APPS:
@@ -637,9 +637,10 @@ def test_pool_sizes_fit_the_pooler_and_max_connections(rendered: dict[str, list[
         prefix = app.upper()
         pool = int(config[f"{prefix}_DB_POOL_SIZE"])
         overflow = int(config.get(f"{prefix}_DB_MAX_OVERFLOW", 10))  # gateway: fixed 10
+        listener = 0 if app == "gateway" else 1  # the outbox relay's own LISTEN connection
         hpa = one(docs, "HorizontalPodAutoscaler", app)
         surge = one(docs, "Deployment", app)["spec"]["strategy"]["rollingUpdate"]["maxSurge"]
-        clients = (hpa["spec"]["maxReplicas"] + surge) * (pool + overflow)
+        clients = (hpa["spec"]["maxReplicas"] + surge) * (pool + overflow + listener)
         pooler = one(docs, "Pooler", f"{app}-db-pooler-rw")["spec"]
         server_side = pooler["instances"] * int(
             pooler["pgbouncer"]["parameters"]["max_db_connections"]
