@@ -5,6 +5,7 @@ the CRD schemas in k8s/schemas/ (jsonschema) — then the wiring between objects
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -833,3 +834,192 @@ def test_prod_object_count_by_kind(rendered: dict[str, list[Doc]]) -> None:
     print("prod overlay:", sum(counts.values()), "objects:", dict(sorted(counts.items())))
     assert counts["Deployment"] == len(APPS) + 2  # + otel-collector, gateway-redis
     assert counts["Cluster"] == counts["Pooler"] == counts["ScheduledBackup"] == len(APPS)
+
+
+# ------------------------------------------------- network reachability --
+
+NAMESPACE = {"kubernetes.io/metadata.name": "cypher"}
+
+
+def selects(selector: Doc, labels: dict[str, str]) -> bool:
+    if not selector:
+        return True
+    if not selector.get("matchLabels", {}).items() <= labels.items():
+        return False
+    for expression in selector.get("matchExpressions", []):
+        assert expression["operator"] == "In", expression
+        if labels.get(expression["key"]) not in expression["values"]:
+            return False
+    return True
+
+
+Endpoint = tuple[dict[str, str], dict[str, str], str | None]  # pod labels, ns labels, ip
+
+
+def peer_matches(peer: Doc, other: Endpoint) -> bool:
+    pod, ns, ip = other
+    if "ipBlock" in peer:
+        if ip is None:
+            return False
+        block = peer["ipBlock"]
+        address = ipaddress.ip_address(ip)
+        inside = address in ipaddress.ip_network(block["cidr"])
+        return inside and not any(
+            address in ipaddress.ip_network(e) for e in block.get("except", [])
+        )
+    if ip is not None and not pod:
+        return False
+    if "namespaceSelector" in peer:
+        if not selects(peer["namespaceSelector"], ns):
+            return False
+    elif ns != NAMESPACE:
+        return False
+    return selects(peer.get("podSelector", {}), pod)
+
+
+def direction_allows(
+    policies: list[Doc], kind: str, me: Endpoint, other: Endpoint, port: int
+) -> bool:
+    """Kubernetes semantics: no policy of this type selecting me = allowed; else any rule
+    of any selecting policy must match the peer and the port."""
+    mine = [
+        p["spec"]
+        for p in policies
+        if me[1] == NAMESPACE
+        and selects(p["spec"]["podSelector"], me[0])
+        and kind.capitalize() in p["spec"]["policyTypes"]
+    ]
+    if me[1] != NAMESPACE or not mine:
+        return True
+    for spec in mine:
+        for rule in spec.get(kind, []):
+            peers = rule.get("from" if kind == "ingress" else "to")
+            ports = rule.get("ports")
+            port_ok = ports is None or any(
+                p["port"] <= port <= p.get("endPort", p["port"]) for p in ports
+            )
+            if port_ok and (peers is None or any(peer_matches(q, other) for q in peers)):
+                return True
+    return False
+
+
+def can_connect(docs: list[Doc], src: Endpoint, dst: Endpoint, port: int) -> bool:
+    policies = list(by_kind(docs, "NetworkPolicy").values())
+    return direction_allows(policies, "egress", src, dst, port) and direction_allows(
+        policies, "ingress", dst, src, port
+    )
+
+
+def app_pod(app: str) -> Endpoint:
+    return (
+        {"app.kubernetes.io/name": app, "app.kubernetes.io/component": "server"},
+        NAMESPACE,
+        None,
+    )
+
+
+CNPG = "cnpg.io/cluster"
+INTERNET: Endpoint = ({}, {}, "203.0.113.10")
+SCRAPER: Endpoint = ({"app": "prometheus"}, SCRAPER_NS, None)
+ELSEWHERE: Endpoint = ({"app": "prometheus"}, {"kubernetes.io/metadata.name": "monitoring"}, None)
+DNS: Endpoint = ({"k8s-app": "kube-dns"}, {"kubernetes.io/metadata.name": "kube-system"}, None)
+
+
+@pytest.mark.parametrize(
+    ("src", "dst", "port", "allowed"),
+    [
+        (app_pod("gateway"), app_pod("pricing"), 50051, True),
+        (app_pod("orders"), app_pod("inventory"), 50052, True),
+        (app_pod("integration"), app_pod("quotations"), 50054, True),
+        (app_pod("suppliers"), app_pod("pricing"), 50051, False),
+        (app_pod("pricing"), app_pod("orders"), 50053, False),
+        (app_pod("gateway"), app_pod("pricing"), 8101, False),
+        (app_pod("orders"), ({CNPG: "orders-db"}, NAMESPACE, None), 5432, True),
+        (
+            app_pod("orders"),
+            ({"cnpg.io/poolerName": "orders-db-pooler-rw"}, NAMESPACE, None),
+            5432,
+            True,
+        ),
+        (app_pod("orders"), ({CNPG: "pricing-db"}, NAMESPACE, None), 5432, False),
+        (
+            app_pod("orders"),
+            ({"cnpg.io/poolerName": "pricing-db-pooler-rw"}, NAMESPACE, None),
+            5432,
+            False,
+        ),
+        (
+            app_pod("pricing"),
+            ({"app.kubernetes.io/name": "cypher-rabbitmq"}, NAMESPACE, None),
+            5672,
+            True,
+        ),
+        (
+            (
+                {
+                    "app.kubernetes.io/name": "otel-collector",
+                    "app.kubernetes.io/component": "collector",
+                },
+                NAMESPACE,
+                None,
+            ),
+            ({"app.kubernetes.io/name": "cypher-rabbitmq"}, NAMESPACE, None),
+            5672,
+            False,
+        ),
+        (
+            app_pod("pricing"),
+            (
+                {
+                    "app.kubernetes.io/name": "otel-collector",
+                    "app.kubernetes.io/component": "collector",
+                },
+                NAMESPACE,
+                None,
+            ),
+            4318,
+            True,
+        ),
+        (app_pod("integration"), INTERNET, 443, True),
+        (app_pod("suppliers"), INTERNET, 443, True),
+        (app_pod("pricing"), INTERNET, 443, False),
+        (app_pod("gateway"), INTERNET, 443, False),
+        (app_pod("integration"), INTERNET, 80, False),
+        (app_pod("pricing"), DNS, 53, True),
+        (SCRAPER, app_pod("pricing"), 8101, True),
+        (ELSEWHERE, app_pod("pricing"), 8101, False),
+        (SCRAPER, ({CNPG: "orders-db"}, NAMESPACE, None), 9187, True),
+        (({"app": "x"}, INGRESS_NS, None), app_pod("gateway"), 8000, True),
+        (ELSEWHERE, app_pod("gateway"), 8000, False),
+        (
+            app_pod("gateway"),
+            (
+                {
+                    "app.kubernetes.io/name": "gateway-redis",
+                    "app.kubernetes.io/component": "rate-limit-store",
+                },
+                NAMESPACE,
+                None,
+            ),
+            6379,
+            True,
+        ),
+        (
+            app_pod("orders"),
+            (
+                {
+                    "app.kubernetes.io/name": "gateway-redis",
+                    "app.kubernetes.io/component": "rate-limit-store",
+                },
+                NAMESPACE,
+                None,
+            ),
+            6379,
+            False,
+        ),
+    ],
+)
+def test_who_can_reach_whom_in_prod(
+    src: Endpoint, dst: Endpoint, port: int, allowed: bool, rendered: dict[str, list[Doc]]
+) -> None:
+    assert can_connect(rendered["prod"], src, dst, port) is allowed
