@@ -20,6 +20,7 @@ safe).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import logging
@@ -240,11 +241,25 @@ class Idempotency:
         except BaseException:
             await self._release_quietly()
             raise
-        if response.status_code >= 500:
-            await self._release_quietly()
-        else:
+        if _final(response):
             await self.complete(response)
+        else:
+            await self._release_quietly()
         return response
+
+
+def _final(response: JSONResponse) -> bool:
+    """Whether an outcome is the request's answer for good (stored and replayed): not a
+    5xx, and not an upstream's "still in progress" (its own key is being worked on —
+    e.g. an order saga interrupted by a database outage that its recoverer will settle),
+    which the client must be able to ask again."""
+    if response.status_code >= 500:
+        return False
+    if response.status_code == 409:
+        with contextlib.suppress(ValueError, AttributeError, TypeError):
+            code = str(json.loads(bytes(response.body))["error"]["code"])
+            return not code.endswith("_IN_PROGRESS")
+    return True
 
 
 async def get_idempotency(

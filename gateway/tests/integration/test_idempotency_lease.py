@@ -19,6 +19,7 @@ from sqlalchemy import text
 from cypher_runtime.clock import FixedClock
 from cypher_runtime.db import Database
 from cypher_testkit.proxy import TcpProxy
+from gateway.envelope import fail
 from gateway.errors import database_unavailable
 from gateway.idempotency import Idempotency, fingerprint
 from gateway.schemas import UserCreate
@@ -168,4 +169,30 @@ async def test_a_request_whose_database_dropped_mid_way_blocks_its_key_no_longer
     clock.advance(timedelta(seconds=gateway.settings.idempotency_lease_seconds + 1))
     taken = await gateway.client.post(PATH, json=body, headers=keyed)
     assert taken.status_code == 201, taken.text
+    assert await _key_rows(gateway, key) == [{"state": "completed", "status_code": 201}]
+
+
+async def test_an_upstream_still_in_progress_is_not_stored_as_the_answer(
+    gateway: Gateway,
+) -> None:
+    """orders answers 409 ORDER_PLACEMENT_IN_PROGRESS while a saga interrupted by an
+    outage waits for its recoverer: the client must be able to ask again and get the
+    settled outcome, not that 409 replayed for 24 h."""
+    admin = await gateway.admin()
+    owner = await _admin_id(gateway, admin)
+    key = f"saga-{uuid.uuid4().hex[:8]}"
+    body = _user(f"saga-{uuid.uuid4().hex[:8]}@cypher.local")
+
+    async def still_placing() -> JSONResponse:
+        return fail(409, "ORDER_PLACEMENT_IN_PROGRESS", "still being placed")
+
+    async def placed() -> JSONResponse:
+        return JSONResponse({"placed": True}, status_code=201)
+
+    payload = UserCreate.model_validate(body).model_dump(mode="json")
+    first = await _attempt(gateway, gateway.app.state.db, owner, key).run(payload, still_placing)
+    assert first.status_code == 409
+    assert await _key_rows(gateway, key) == []
+    second = await _attempt(gateway, gateway.app.state.db, owner, key).run(payload, placed)
+    assert second.status_code == 201
     assert await _key_rows(gateway, key) == [{"state": "completed", "status_code": 201}]
