@@ -401,11 +401,13 @@ class Chaos:
             say(f"  FAIL {p}")
         return passed
 
-    def stop(self) -> None:
+    async def stop(self) -> None:
         if self._ticking is not None:
             self._ticking.cancel()
         if self.stack is not None:
             self.stack.stop()
+        if self.proxy is not None:
+            await self.proxy.stop()
         self.infra.remove()
 
 
@@ -473,7 +475,7 @@ async def main(selected: list[str]) -> int:
             fault, recover, hold = table[name]
             ok = await chaos.scenario(name, fault, recover, hold, token, customers, skus) and ok
     finally:
-        chaos.stop()
+        await chaos.stop()
     say(
         "\n| scenario | requests | orders | cancelled | failures during fault | replays "
         "| 500s | ready (s) | converged (s) | result |"
