@@ -49,6 +49,7 @@ CLIENTS = 4
 LEASE_SECONDS = 15  # GATEWAY_IDEMPOTENCY_LEASE_SECONDS (> 2 × the 5 s upstream deadline)
 LOAD_BEFORE = 3.0  # seconds of load before the fault
 FAULT_SECONDS = 6.0  # how long a killed dependency stays away / the partition lasts
+PARTITION_SECONDS = 15.0  # how long orders cannot reach inventory
 LOAD_AFTER = 4.0  # seconds of load once ready again
 CONVERGE_TIMEOUT = 150.0
 RETRYABLE = {502, 503, 504}
@@ -344,7 +345,7 @@ class Chaos:
         name: str,
         fault: Callable[[], Awaitable[None]],
         recover: Callable[[], Awaitable[None]],
-        hold: bool,
+        hold: float,
         token: str,
         customers: list[str],
         skus: list[str],
@@ -357,7 +358,7 @@ class Chaos:
         load.in_fault = True
         await fault()
         if hold:
-            await asyncio.sleep(FAULT_SECONDS)
+            await asyncio.sleep(hold)
         else:  # a killed process: supervision restarts it; wait for the gateway to notice
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wait_unready(), 5)
@@ -414,7 +415,7 @@ class Chaos:
 Step = Callable[[], Awaitable[None]]
 
 
-def scenarios(chaos: Chaos) -> dict[str, tuple[Step, Step, bool]]:
+def scenarios(chaos: Chaos) -> dict[str, tuple[Step, Step, float]]:
     infra = chaos.infra
 
     async def nothing() -> None:
@@ -448,13 +449,15 @@ def scenarios(chaos: Chaos) -> dict[str, tuple[Step, Step, bool]]:
         assert chaos.proxy is not None
         await chaos.proxy.start()
 
-    found: dict[str, tuple[Step, Step, bool]] = {
-        "broker": (kill_broker, restart_broker, True),
-        "postmaster": (kill_postmaster, restart_postmaster, True),
+    # (fault, recovery, seconds the fault lasts; 0: a killed process, left to supervision)
+    found: dict[str, tuple[Step, Step, float]] = {
+        "broker": (kill_broker, restart_broker, FAULT_SECONDS),
+        "postmaster": (kill_postmaster, restart_postmaster, FAULT_SECONDS),
     }
     for name in ("pricing", "inventory", "orders", "gateway"):
-        found[f"kill-{name}"] = (kill_service(name), nothing, False)
-    found["partition-orders-inventory"] = (cut, heal, True)
+        found[f"kill-{name}"] = (kill_service(name), nothing, 0.0)
+    # Longer than orders' retries of the idempotent Reserve (a 6 s cut is bridged by them).
+    found["partition-orders-inventory"] = (cut, heal, PARTITION_SECONDS)
     return found
 
 
