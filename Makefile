@@ -5,7 +5,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(HOME)/.local/bin/uv)
 PY_SRC := libs/runtime/src libs/testkit/src libs/fakes/src gateway/src $(wildcard services/*/src)
 PY_TESTS := $(wildcard libs/*/tests services/*/tests gateway/tests) deploy/tests tests-e2e bench scripts
 
-.PHONY: help install protos infra-dev infra-test images smoke-images dev migrate lint typecheck buf-lint check test test-unit bench clean
+.PHONY: help install protos infra-dev infra-test images smoke-images dev migrate lint typecheck buf-lint check test test-unit bench chaos clean
 
 help:
 	@echo "make dev    - install, generate, migrate and run the whole stack locally"
@@ -62,6 +62,12 @@ smoke-images: install infra-test
 
 bench: install protos
 	@set -e; for b in bench/bench_*.py; do echo "=== $$b"; $(UV) run --frozen python $$b; done
+
+# Fault suite on a stack of its own (own PostgreSQL cluster and RabbitMQ node on spare
+# ports, removed at the end): kill -9 of the broker, the postmaster and each service under
+# load, a partition orders↔inventory; exact convergence checks (chaos/README.md).
+chaos: install protos
+	$(UV) run --frozen python chaos/run.py $(SCENARIOS)
 
 clean:
 	rm -rf .run tests-e2e/.logs tests-e2e/generated libs/contracts/src/cypher

@@ -15,6 +15,7 @@ from cypher_runtime.clock import Clock
 from cypher_runtime.context import current_request_id
 from cypher_runtime.db import Database
 from gateway.deps import resolve_principal
+from gateway.errors import database_unavailable
 from gateway.tables import AuditEntry
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,12 @@ class AuditMiddleware:
         try:
             async with db.sessions() as session, session.begin():
                 session.add(entry)
-        except Exception:
+        except Exception as exc:
             # The response is already sent; losing an audit row is logged loudly, not raised.
-            log.exception("audit write failed", extra={"action": entry.action})
+            if database_unavailable(exc):  # one line per request while the database is away
+                log.error(
+                    "audit write failed: database unavailable",
+                    extra={"action": entry.action, "error": repr(exc)[:300]},
+                )
+            else:
+                log.exception("audit write failed", extra={"action": entry.action})

@@ -6,13 +6,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 import grpc
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cypher_runtime.errors import ValidationFailed
+from cypher_runtime.grpc_server import _is_unavailable
 from gateway.envelope import fail
 
 log = logging.getLogger(__name__)
@@ -45,7 +48,49 @@ def _field_errors(exc: RequestValidationError) -> dict[str, str]:
     return fields
 
 
+# How long a client should wait before retrying while the gateway's database is away.
+DB_RETRY_AFTER_SECONDS = 2
+
+# Failures to reach the gateway's own database (idempotency keys, audit, identity,
+# token revocation): a 503 with Retry-After the client may retry, never a 500.
+_DB_FAILURES: tuple[type[Exception], ...] = (
+    sqlalchemy.exc.DBAPIError,  # OperationalError, InterfaceError, invalidated connections
+    sqlalchemy.exc.TimeoutError,  # pool checkout timed out
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.TooManyConnectionsError,
+    asyncpg.exceptions.InterfaceError,
+    OSError,  # connection refused / reset, connect timeout
+)
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """True when `exc` (or its cause) says the database cannot be reached right now."""
+    if isinstance(exc, sqlalchemy.exc.TimeoutError | asyncpg.exceptions.InterfaceError):
+        return True
+    return _is_unavailable(exc)
+
+
+def unavailable_response() -> JSONResponse:
+    return fail(
+        503,
+        "SERVICE_UNAVAILABLE",
+        "the gateway's database is unavailable; retry shortly",
+        {"dependency": "database"},
+        headers={"Retry-After": str(DB_RETRY_AFTER_SECONDS)},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
+    async def _unavailable(_: Request, exc: Exception) -> JSONResponse:
+        if not database_unavailable(exc):
+            raise exc
+        log.warning("database unavailable: answered 503", extra={"error": repr(exc)[:300]})
+        return unavailable_response()
+
+    for kind in _DB_FAILURES:
+        app.add_exception_handler(kind, _unavailable)
+
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
         return fail(exc.status_code, exc.code, exc.message, exc.details, exc.headers)

@@ -65,6 +65,10 @@ class GatewaySettings(CommonSettings):
     # How long a user's token version is remembered: revocation takes effect within it.
     token_check_seconds: float = Field(default=2.0, ge=0)
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=1)
+    # How long a request in progress holds its Idempotency-Key: a replay after it takes
+    # the key over (the first attempt died). Longer than any upstream deadline, and the
+    # request is cut off at it (504), so two attempts never run at once.
+    idempotency_lease_seconds: float = Field(default=30.0, gt=0)
     # Per-call deadlines of the optional parts of the GET /products/{sku} aggregate.
     aggregate_part_timeout_seconds: float = Field(default=1.0, gt=0)
 
@@ -79,6 +83,11 @@ class GatewaySettings(CommonSettings):
             raise ValueError("GATEWAY_JWT_SECRET must be set outside development")
         if len(self.jwt_secret) < 32:
             raise ValueError("GATEWAY_JWT_SECRET must be at least 32 characters")
+        if self.idempotency_lease_seconds <= 2 * self.upstream_timeout_seconds:
+            raise ValueError(
+                "GATEWAY_IDEMPOTENCY_LEASE_SECONDS must exceed twice "
+                "GATEWAY_UPSTREAM_TIMEOUT_SECONDS (a creating route may call two upstreams)"
+            )
         for name in ("rate_limit_api", "rate_limit_login", "rate_limit_2fa", "rate_limit_writes"):
             try:
                 parse_many(getattr(self, name))

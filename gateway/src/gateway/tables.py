@@ -102,3 +102,7 @@ class IdempotencyKey(SQLModel, table=True):
     )
     created_at: datetime = _ts()
     expires_at: datetime = _ts(index=True)
+    # While in progress: the attempt holding the key and until when (then a replay may
+    # take it over). See gateway/idempotency.py.
+    lease_until: datetime | None = _ts(nullable=True)
+    holder: uuid.UUID | None = None

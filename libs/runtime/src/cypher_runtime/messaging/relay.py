@@ -88,7 +88,7 @@ class OutboxRelay:
                 OUTBOX_FAILURES.labels(self.service).inc()
                 log.warning("outbox publish failed", extra={"error": repr(exc)})
                 await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+                backoff = min(backoff * 2, 2.0)  # back within 2 s of the broker's return
                 continue
             if published >= self.batch_size:
                 continue
