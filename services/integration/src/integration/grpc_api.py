@@ -1,6 +1,7 @@
 """The IntegrationService servicer: request → wire → use case → wire. No SQL, no rule,
 no error mapping (the runtime's interceptor maps coded errors). The WooCommerce RPCs
-are not served by this part of the service: the generated base answers UNIMPLEMENTED."""
+are mixed in from `integration.shop.grpc_api` (main.py); GetIntegrationStatus reports
+every guard (SmartBill's here, the shop's and the SMTP server's given as `other_links`)."""
 
 from __future__ import annotations
 
