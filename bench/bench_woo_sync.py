@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
 import tempfile
 from collections import Counter
@@ -59,6 +60,12 @@ def memory_mib(pid: int, field: str) -> float:
         if line.startswith(field + ":"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def call_kinds(requests: list[dict[str, Any]]) -> Counter[str]:
@@ -137,7 +144,7 @@ def seconds(run: pb.WooSyncRun) -> float:
     return (run.finished_at.ToDatetime() - run.started_at.ToDatetime()).total_seconds()
 
 
-async def bench(fakes: Fakes, count: int) -> None:
+async def bench(fakes: Fakes, fakes_pid: int, count: int) -> None:
     scope = new_scope(amqp_url())
     urls = {
         "pricing": await migrated_database("bench_woo_pricing", PRICING_MIGRATIONS),
@@ -181,7 +188,23 @@ async def bench(fakes: Fakes, count: int) -> None:
             print(f"  integration before the first run: RSS {baseline:.1f} MiB")
             for label in ("first full sync (empty shop)", "second full sync (all mapped)"):
                 before = len((await shop.get("/_fake/requests")).json())
+                cpu = {
+                    name: cpu_seconds(pid)
+                    for name, pid in (
+                        ("integration", integration.pid),
+                        ("pricing", pricing.pid),
+                        ("inventory", inventory.pid),
+                        ("fake shop", fakes_pid),
+                    )
+                }
                 run = await full_run(stub)
+                pids = {
+                    "integration": integration.pid,
+                    "pricing": pricing.pid,
+                    "inventory": inventory.pid,
+                    "fake shop": fakes_pid,
+                }
+                used = {name: cpu_seconds(pids[name]) - start for name, start in cpu.items()}
                 requests = (await shop.get("/_fake/requests")).json()[before:]
                 kinds = call_kinds(requests)
                 items: Counter[str] = Counter()
@@ -197,6 +220,11 @@ async def bench(fakes: Fakes, count: int) -> None:
                     f"; {items['create']:,} created, {items['update']:,} updated); "
                     f"shop holds {shown:,}; integration peak RSS "
                     f"{memory_mib(integration.pid, 'VmHWM'):.1f} MiB",
+                    flush=True,
+                )
+                print(
+                    "  CPU seconds during the run: "
+                    + ", ".join(f"{name} {value:.1f}" for name, value in used.items()),
                     flush=True,
                 )
         await channel.close()
@@ -215,7 +243,8 @@ async def main(count: int) -> None:
     try:
         fakes = await fakes_process.wait_ready()
         print(f"WooCommerce full sync benchmark: {count:,} products; machine: {describe()}")
-        await bench(fakes, count)
+        assert fakes_process.process.proc is not None
+        await bench(fakes, fakes_process.process.proc.pid, count)
     finally:
         fakes_process.stop()
 
