@@ -1,9 +1,11 @@
 """The IntegrationService servicer: request → wire → use case → wire. No SQL, no rule,
 no error mapping (the runtime's interceptor maps coded errors). The WooCommerce RPCs
-are not served by this part of the service: the generated base answers UNIMPLEMENTED."""
+are mixed in from `integration.shop.grpc_api` (main.py); GetIntegrationStatus reports
+every guard (SmartBill's here, the shop's and the SMTP server's given as `other_links`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from cypher.integration.v1 import integration_pb2 as pb
@@ -41,6 +43,7 @@ class IntegrationServicer(integration_pb2_grpc.IntegrationServiceServicer):
         link: LinkPort,
         clock: Clock,
         create_wait_seconds: float,
+        other_links: Sequence[LinkPort] = (),
     ) -> None:
         self.db = db
         self.service = service
@@ -49,6 +52,8 @@ class IntegrationServicer(integration_pb2_grpc.IntegrationServiceServicer):
         self.link = link
         self.clock = clock
         self.create_wait = create_wait_seconds
+        # The shop's and the SMTP server's guards, reported beside SmartBill's.
+        self.other_links = tuple(other_links)
 
     def _pb(self, doc: Any) -> pb.Invoice:
         return wire.invoice_pb(doc, pdf_path=pdf_path(str(doc.id)))
@@ -139,9 +144,16 @@ class IntegrationServicer(integration_pb2_grpc.IntegrationServiceServicer):
     ) -> pb.GetIntegrationStatusResponse:
         async with self.db.unit_of_work() as uow:
             runs = await queries.link_run_list(uow)
+            runs += await queries.shop_run_list(uow)
             counts = await queries.backlog_counts(uow)
+            mail_sent_at = await queries.last_mail_sent_at(uow)
+        links = [self.link.status(), *(link.status() for link in self.other_links)]
+        # Each guard as a line of its own: the last call that got through, the last
+        # that failed. The mail log keeps the last sent mail across restarts.
+        durable = {"smtp": mail_sent_at}
+        runs += [queries.guard_run(status, durable.get(status.name)) for status in links]
         return pb.GetIntegrationStatusResponse(
-            circuit_breakers=[wire.breaker_pb(self.link.status())],
+            circuit_breakers=[wire.breaker_pb(status) for status in links],
             last_syncs=[
                 pb.LastSync(
                     name=run.name,
@@ -156,5 +168,8 @@ class IntegrationServicer(integration_pb2_grpc.IntegrationServiceServicer):
                 pending_proformas=counts["pending_proformas"],
                 unpaid_invoices=counts["unpaid_invoices"],
                 failed_invoices=counts["failed"],
+                pending_woo_items=counts["pending_woo_items"],
+                failed_woo_items=counts["failed_woo_items"],
+                pending_mails=counts["pending_mails"],
             ),
         )

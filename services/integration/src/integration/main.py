@@ -140,6 +140,7 @@ def assemble(
         link=guard,
         clock=clock,
         create_wait_seconds=settings.create_wait_seconds,
+        other_links=(shop.guard, mail.guard),
     )
 
     servicer.bind_shop(runtime.db, shop.service, shop.sync, shop.guard)
