@@ -243,8 +243,12 @@ def test_rendered_objects_validate(target: str, rendered: dict[str, list[Doc]]) 
     docs = rendered[target]
     assert docs
     operator_docs = [d for d in docs if upstream(d)]
-    for doc, errors in zip(operator_docs, upstream_errors(operator_docs), strict=True):
-        raise_upstream(doc, errors)
+    refused = [
+        f"{target}: {doc['kind']}/{doc['metadata']['name']}: {'; '.join(errors)}"
+        for doc, errors in zip(operator_docs, upstream_errors(operator_docs), strict=True)
+        if errors
+    ]
+    assert not refused, "\n".join(refused)
     for doc in docs:
         if upstream(doc):
             continue
@@ -302,8 +306,8 @@ def test_validation_rejects_broken_objects(rendered: dict[str, list[Doc]]) -> No
     secret["spec"]["target"]["creationPolicy"] = "Always"
     cases.append((secret, "/spec/target/creationPolicy: enum"))
     secret = broken("ExternalSecret", "gateway-secrets")
-    secret["apiVersion"] = "external-secrets.io/v1alpha1"  # a version the package has not
-    with pytest.raises(AssertionError, match="has no ExternalSecret in external-secrets.io/v1alpha1"):
+    secret["apiVersion"] = alpha = "external-secrets.io/v1alpha1"  # not in the package
+    with pytest.raises(AssertionError, match=re.escape("has no ExternalSecret in " + alpha)):
         upstream_errors([secret])
     for (doc, expected), errors in zip(
         cases, upstream_errors([doc for doc, _ in cases]), strict=True
