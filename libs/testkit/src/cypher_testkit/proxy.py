@@ -44,6 +44,11 @@ class TcpProxy:
         self._writers.update({client_w, up_w})
         try:
             await asyncio.gather(self._pipe(client_r, up_w), self._pipe(up_r, client_w))
+        except asyncio.CancelledError:
+            # The loop is shutting down with connections open. asyncio's start_server
+            # callback calls .exception() on this task, which raises (and prints a
+            # traceback) for a cancelled one; ending normally keeps the exit quiet.
+            pass
         finally:
             self._writers.discard(client_w)
             self._writers.discard(up_w)
