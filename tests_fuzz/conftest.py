@@ -4,7 +4,7 @@ broker. The fuzzer tries everything the API allows — creating users, changing 
 passwords — so it never runs against a database anybody else uses.
 
 Budget (environment):
-* CYPHER_FUZZ_MAX_EXAMPLES — examples per operation and generation mode (CI: 6);
+* CYPHER_FUZZ_MAX_EXAMPLES — examples per operation and generation mode (CI: 5);
 * CYPHER_FUZZ_SEED — the Hypothesis seed; unset: a fixed seed and derandomized generation
   (the CI variant, the same requests on every run); `make fuzz` passes a random one and
   prints it, so a failure can be replayed with the same seed."""
@@ -61,7 +61,7 @@ TALLY = Tally()
 def budget() -> Budget:
     raw_seed = os.environ.get("CYPHER_FUZZ_SEED")
     return Budget(
-        max_examples=int(os.environ.get("CYPHER_FUZZ_MAX_EXAMPLES", "6")),
+        max_examples=int(os.environ.get("CYPHER_FUZZ_MAX_EXAMPLES", "5")),
         seed=int(raw_seed) if raw_seed else CI_SEED,
         deterministic=not raw_seed,
     )
