@@ -70,7 +70,7 @@ FUZZ_EXAMPLES ?= 60
 fuzz: install protos infra-test
 	@seed=$${CYPHER_FUZZ_SEED:-$$(python3 -c 'import random; print(random.randrange(2**31))')}; \
 	echo "fuzz seed: $$seed (replay: CYPHER_FUZZ_SEED=$$seed make fuzz)"; \
-	CYPHER_FUZZ_SEED=$$seed CYPHER_FUZZ_MAX_EXAMPLES=$(FUZZ_EXAMPLES) CYPHER_FUZZ_TIMEOUT=0 \
+	CYPHER_FUZZ_SEED=$$seed CYPHER_FUZZ_MAX_EXAMPLES=$(FUZZ_EXAMPLES) CYPHER_FUZZ_TIMEOUT=0 CYPHER_FUZZ_BOUNDARIES=1 \
 	  $(UV) run --frozen pytest tests_fuzz -q -rs -p no:randomly
 
 clean:

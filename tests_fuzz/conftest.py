@@ -27,6 +27,8 @@ from schemathesis.config import SchemathesisConfig
 from cypher_testkit.infra import amqp_url, postgres_admin_url
 from cypher_testkit.stack import LocalStack, StackConfig
 
+# The boundary-value run takes minutes: `make fuzz` only.
+collect_ignore = [] if os.environ.get("CYPHER_FUZZ_BOUNDARIES") else ["test_fuzz_boundaries.py"]
 LOG_DIR = Path(os.environ.get("CYPHER_FUZZ_LOG_DIR", Path(__file__).parent / ".logs"))
 CI_SEED = 20261203
 
