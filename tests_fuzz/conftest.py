@@ -7,7 +7,14 @@ Budget (environment):
 * CYPHER_FUZZ_MAX_EXAMPLES — examples per operation and generation mode (CI: 5);
 * CYPHER_FUZZ_SEED — the Hypothesis seed; unset: a fixed seed and derandomized generation
   (the CI variant, the same requests on every run); `make fuzz` passes a random one and
-  prints it, so a failure can be replayed with the same seed."""
+  prints it, so a failure can be replayed with the same seed;
+* CYPHER_FUZZ_TIMEOUT — seconds per run, the stack's boot included (CI 600; 0: none);
+* CYPHER_FUZZ_BOUNDARIES=1 — also the boundary-value run (test_fuzz_boundaries.py).
+
+The admin run cannot lock itself out: an admin changing its own role or state is refused
+(409), its id (needed to change its password) is a random UUID the fuzzer does not learn,
+and each operation starts with a fresh login, so a logout or a revoked token never
+reaches the next operation; were the login ever refused, the run fails saying so."""
 
 from __future__ import annotations
 
