@@ -175,4 +175,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         f"max_examples={b.max_examples} seed={b.seed} "
         f"{'derandomized' if b.deterministic else 'random'}"
     )
-    terminalreporter.write_line(f"fuzzer statuses: {statuses}")
+    if statuses:
+        terminalreporter.write_line(f"fuzzer statuses: {statuses}")
