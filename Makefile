@@ -3,14 +3,16 @@ SHELL := /bin/bash
 # uv from PATH, else installed from PyPI into ~/.local/bin on first use.
 UV := $(or $(shell command -v uv 2>/dev/null),$(HOME)/.local/bin/uv)
 PY_SRC := libs/runtime/src libs/testkit/src libs/fakes/src gateway/src $(wildcard services/*/src)
-PY_TESTS := $(wildcard libs/*/tests services/*/tests gateway/tests) deploy/tests tests-e2e bench scripts
+PY_TESTS := $(wildcard libs/*/tests services/*/tests gateway/tests) deploy/tests tests-e2e tests_fuzz bench scripts
 
-.PHONY: help install protos infra-dev infra-test images smoke-images dev migrate lint typecheck buf-lint check test test-unit bench chaos clean
+.PHONY: help fuzz install protos infra-dev infra-test images smoke-images dev migrate lint typecheck buf-lint check test test-unit bench chaos clean
 
 help:
 	@echo "make dev    - install, generate, migrate and run the whole stack locally"
 	@echo "make test   - lint, type-check, buf lint, unit, integration and e2e tests"
 	@echo "make bench  - run the benchmarks in bench/ and print their figures"
+	@echo "make fuzz   - the API fuzzer, longer than in CI, with a random (printed) seed"
+	@echo "make chaos  - kill -9 of broker, database and each service under load (own servers)"
 
 $(HOME)/.local/bin/uv:
 	bash scripts/bootstrap_uv.sh
@@ -69,5 +71,14 @@ bench: install protos
 chaos: install protos
 	$(UV) run --frozen python chaos/run.py $(SCENARIOS)
 
+# The fuzzer (tests_fuzz) for longer than CI: more examples per operation and a random seed,
+# printed first; replay a run with CYPHER_FUZZ_SEED=<seed> make fuzz.
+FUZZ_EXAMPLES ?= 60
+fuzz: install protos infra-test
+	@seed=$${CYPHER_FUZZ_SEED:-$$(python3 -c 'import random; print(random.randrange(2**31))')}; \
+	echo "fuzz seed: $$seed (replay: CYPHER_FUZZ_SEED=$$seed make fuzz)"; \
+	CYPHER_FUZZ_SEED=$$seed CYPHER_FUZZ_MAX_EXAMPLES=$(FUZZ_EXAMPLES) CYPHER_FUZZ_TIMEOUT=0 CYPHER_FUZZ_BOUNDARIES=1 \
+	  $(UV) run --frozen pytest tests_fuzz -q -rs -p no:randomly
+
 clean:
-	rm -rf .run tests-e2e/.logs tests-e2e/generated libs/contracts/src/cypher
+	rm -rf .run tests-e2e/.logs tests_fuzz/.logs tests-e2e/generated libs/contracts/src/cypher

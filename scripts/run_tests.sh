@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 suites=(libs/contracts/tests libs/runtime/tests libs/testkit/tests libs/fakes/tests deploy/tests)
 for d in services/*/tests gateway/tests; do [ -d "$d" ] && suites+=("$d"); done
 suites+=(tests-e2e)
+# The fuzzer on a stack of its own (tests_fuzz/conftest.py): the CI budget, a fixed seed;
+# its closing lines give the request count and the duration. `make fuzz` runs it longer.
+suites+=(tests_fuzz)
 
 passed=0; failed=0; skipped=0; status=0
 for suite in "${suites[@]}"; do

@@ -3,7 +3,8 @@ the route depends on, with the error envelope's schema; FastAPI's default 422
 "HTTPValidationError" (which this API never sends: bad input is a 400) is removed.
 
 A route answers, as an `ErrorEnvelope`:
-* 400 when it takes parameters or a body, or calls an upstream (which may refuse a value);
+* 400 always: the edge (gateway/edge.py) refuses a control character in any query
+  parameter or path, and a too deep or too large JSON body on any write, before routing;
 * 401 when it needs a logged-in user; 403 when its permission is not held by every role;
 * 404 when it has path parameters or reads through an upstream;
 * 409 when it writes through an upstream, or honours an Idempotency-Key (in progress);
@@ -69,17 +70,6 @@ def _calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
         yield from _calls(dep)
 
 
-def _has_params(dependant: Dependant) -> bool:
-    if (
-        dependant.query_params
-        or dependant.path_params
-        or dependant.header_params
-        or dependant.body_params
-    ):
-        return True
-    return any(_has_params(dep) for dep in dependant.dependencies)
-
-
 def api_routes(app: FastAPI) -> Iterator[tuple[str, APIRoute]]:
     """(full path template, route) of every documented route. FastAPI keeps included
     routers lazily, so walk the effective route contexts rather than `app.routes`."""
@@ -94,9 +84,9 @@ def error_codes(path: str, route: APIRoute) -> set[int]:
     methods = set(route.methods or ())
     upstream = bool(calls & UPSTREAM_CLIENTS)
     idempotent = get_idempotency in calls
-    codes: set[int] = set()
-    if _has_params(route.dependant) or upstream:
-        codes.add(400)
+    # The edge guard answers 400 on every route (control characters in any query
+    # parameter, the path, too deep or too large bodies), whatever the route takes.
+    codes: set[int] = {400}
     if current_user in calls:
         codes.update((401, 503))  # 503: the token version is read from the database
         if methods & _WRITES:
