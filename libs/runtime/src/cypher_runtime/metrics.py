@@ -44,3 +44,13 @@ DEPENDENCY_UP = Gauge(
 DB_POOL_CHECKED_OUT = Gauge(
     "cypher_db_pool_checked_out", "Database connections in use", ["service"]
 )
+SAGA_OUTCOMES = Counter(
+    "cypher_saga_outcomes_total",
+    "Sagas ended, by outcome (confirmed, rejected, failed)",
+    ["service", "saga", "outcome"],
+)
+BREAKER_STATE = Gauge(
+    "cypher_breaker_state",
+    "Circuit breaker towards an external system: 0 closed, 1 half-open, 2 open",
+    ["service", "system"],
+)

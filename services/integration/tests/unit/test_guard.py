@@ -112,3 +112,22 @@ async def test_a_403_block_opens_the_circuit_until_the_block_ends() -> None:
     await asyncio.sleep(0.35)
     assert await g.call(ok) == "ok"
     assert g.status().state == "CLOSED"
+
+
+async def test_the_breaker_state_is_exported_for_the_alert() -> None:
+    from prometheus_client import REGISTRY
+
+    throttle = Throttle(ThrottleSettings(budget=5, window_seconds=WINDOW, burst=2, reserve=1))
+    g = Guard("gauge-check", throttle, fail_max=1, reset_seconds=0.2)
+
+    def exported() -> float | None:
+        labels = {"service": "integration", "system": "gauge-check"}
+        return REGISTRY.get_sample_value("cypher_breaker_state", labels)
+
+    assert exported() == 0
+    with pytest.raises(Uncertain):
+        await g.call(down)
+    assert exported() == 2
+    await asyncio.sleep(0.25)
+    assert await g.call(ok) == "ok"
+    assert exported() == 0

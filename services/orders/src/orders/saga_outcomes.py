@@ -16,6 +16,7 @@ from typing import Any
 
 from cypher_runtime.clock import Clock
 from cypher_runtime.db import Database, UnitOfWork, in_transaction
+from cypher_runtime.metrics import SAGA_OUTCOMES
 from orders import events
 from orders.db.numbering import OrderNumbers
 from orders.db.orders import Orders
@@ -113,6 +114,7 @@ class SagaOutcomes:
 
         try:
             await in_transaction(self.db, write)
+            SAGA_OUTCOMES.labels("orders", "placement", "confirmed").inc()
         except DomainError:
             raise
         except Exception as exc:
@@ -153,6 +155,9 @@ class SagaOutcomes:
                 await self.log(uow, order, step, "FAILED", started, detail, owner=owner)
 
         await in_transaction(self.db, write)
+        # REJECTED is a business refusal (stock, unknown sku); FAILED an infrastructure
+        # failure — the alert watches the second.
+        SAGA_OUTCOMES.labels("orders", "placement", final.value.lower()).inc()
 
     async def compensate(
         self,

@@ -9,6 +9,7 @@ import uuid
 
 import grpc
 import pytest
+from prometheus_client import REGISTRY
 
 from cypher.inventory.v1 import inventory_pb2 as inv
 from cypher.orders.v1 import events_pb2 as oev
@@ -18,12 +19,19 @@ from cypher_runtime.grpc_errors import error_from_rpc
 from .harness import Stack, locked_price
 
 
+def sagas_ended(outcome: str) -> float:
+    labels = {"service": "orders", "saga": "placement", "outcome": outcome}
+    return REGISTRY.get_sample_value("cypher_saga_outcomes_total", labels) or 0.0
+
+
 async def test_an_order_is_confirmed_with_its_reservation_and_events(stack: Stack) -> None:
     customer = await stack.customer()
     await stack.stock("LED-1", 10)
     await stack.stock("LED-2", 4, warehouse="B")
+    confirmed_before = sagas_ended("confirmed")
     order = (await stack.place(customer, {"LED-1": 3, "LED-2": 2})).order
     assert order.status == pb.ORDER_STATUS_ORDER_CONFIRMED
+    assert sagas_ended("confirmed") == confirmed_before + 1
     assert re.fullmatch(r"CMD-\d{4}-000001", order.number)
     assert order.totals.net.amount == "50.00"
     assert order.totals.vat.amount == "10.50"
@@ -62,8 +70,12 @@ async def test_insufficient_stock_reserves_nothing_and_leaves_no_visible_order(
     customer = await stack.customer()
     await stack.stock("LED-1", 5)
     await stack.stock("LED-2", 1)
+    rejected_before, failed_before = sagas_ended("rejected"), sagas_ended("failed")
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await stack.place(customer, {"LED-1": 3, "LED-2": 4}, key="short-1")
+    # A business refusal is counted apart from the infrastructure failures the alert reads.
+    assert sagas_ended("rejected") == rejected_before + 1
+    assert sagas_ended("failed") == failed_before
     remote = error_from_rpc(caught.value)
     assert remote.status == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert remote.code == "INSUFFICIENT_STOCK"

@@ -27,6 +27,7 @@ from typing import TypeVar
 import pybreaker
 from aiolimiter import AsyncLimiter
 
+from cypher_runtime.metrics import BREAKER_STATE
 from integration.smartbill.outcomes import AccountBlocked, CircuitOpen, Refused, SmartBillError
 
 T = TypeVar("T")
@@ -89,11 +90,17 @@ class _BlockAwareStorage(pybreaker.CircuitMemoryStorage):
     such that the breaker's next trial falls exactly at SmartBill's unblock time."""
 
 
-class _OpenedAt(pybreaker.CircuitBreakerListener):
-    """Remembers when the circuit really opened (the storage's date may be moved)."""
+_STATE_VALUE = {CLOSED: 0, HALF_OPEN: 1, OPEN: 2}
 
-    def __init__(self) -> None:
+
+class _OpenedAt(pybreaker.CircuitBreakerListener):
+    """Remembers when the circuit really opened (the storage's date may be moved), and
+    shows the state as the `cypher_breaker_state` gauge the breaker alert reads."""
+
+    def __init__(self, system: str) -> None:
         self.at: datetime | None = None
+        self._gauge = BREAKER_STATE.labels("integration", system)
+        self._gauge.set(0)
 
     def state_change(
         self,
@@ -103,6 +110,7 @@ class _OpenedAt(pybreaker.CircuitBreakerListener):
     ) -> None:
         if new_state.name == OPEN:
             self.at = datetime.now(UTC)
+        self._gauge.set(_STATE_VALUE.get(new_state.name, 0))
 
 
 class Guard:
@@ -117,7 +125,7 @@ class Guard:
         self.name = name
         self.throttle = throttle
         self._storage = _BlockAwareStorage(pybreaker.STATE_CLOSED)
-        self._opened = _OpenedAt()
+        self._opened = _OpenedAt(name)
         self.breaker = pybreaker.CircuitBreaker(
             fail_max=fail_max,
             reset_timeout=reset_seconds,
