@@ -48,7 +48,8 @@ async def test_confirmed_and_shipped_arrive_once_each_signed(
     mine = await hooks.endpoint(
         receiver.url, ["order.confirmed", "order.shipped"], customer_id=customer, secret=SECRET
     )
-    assert mine.secret == SECRET and mine.customer_id == customer
+    assert mine.secret == SECRET
+    assert mine.customer_id == customer
     theirs_receiver = Receiver()
     await theirs_receiver.start()
     try:

@@ -61,7 +61,12 @@ class WebhookHarness:
             await channel.close()
 
     async def status_changed(
-        self, customer_id: str, to: int, *, order_id: str = "", event_id: str = ""
+        self,
+        customer_id: str,
+        to: orders_pb2.OrderStatus.ValueType,
+        *,
+        order_id: str = "",
+        event_id: str = "",
     ) -> tuple[str, str]:
         order_id = order_id or str(uuid.uuid4())
         sent = await self.publish(
