@@ -120,13 +120,14 @@ class WebhookDispatcher:
 
     async def run(self) -> None:
         while True:
+            # Cleared before the round: a row recorded during it wakes the next at once.
+            self._wake.clear()
             try:
                 claimed = await self.round()
             except Exception:
                 log.exception("webhook round failed")
                 claimed = 0
             if claimed < self.batch:
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.idle)
 
