@@ -279,3 +279,26 @@ async def test_an_endpoint_is_visible_to_its_owner_and_staff_only(
     with pytest.raises(grpc.aio.AioRpcError) as gone:
         await hooks.stub.GetWebhookEndpoint(pb.GetWebhookEndpointRequest(id=endpoint.id))
     assert gone.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_a_paused_endpoint_records_nothing_and_a_bad_url_is_refused_on_update(
+    hooks: WebhookHarness, receiver: Receiver
+) -> None:
+    customer = str(uuid.uuid4())
+    paused = await hooks.endpoint(receiver.url, ["order.delivered"], customer_id=customer)
+    await hooks.stub.UpdateWebhookEndpoint(
+        pb.UpdateWebhookEndpointRequest(id=paused.id, active=False)
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await hooks.stub.UpdateWebhookEndpoint(
+            pb.UpdateWebhookEndpointRequest(id=paused.id, url="https://10.0.0.1/x")
+        )
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    marker = await hooks.endpoint(receiver.url, ["order.invoiced"], customer_id=customer)
+    order_id, _ = await hooks.status_changed(customer, orders_pb2.ORDER_STATUS_DELIVERED)
+    await hooks.status_changed(customer, orders_pb2.ORDER_STATUS_INVOICED, order_id=order_id)
+    await hooks.deliveries_when(
+        marker.id, lambda ds: len(ds) == 1 and ds[0].status == "DELIVERED", "marker delivered"
+    )
+    assert await hooks.deliveries(paused.id) == []
+    assert [json.loads(r.body)["type"] for r in receiver.received] == ["order.invoiced"]
