@@ -45,6 +45,7 @@ from gateway.routes import (
     supplier_orders,
     suppliers,
     users,
+    webhooks,
     woocommerce,
 )
 from gateway.security import TokenService
@@ -72,6 +73,7 @@ API_ROUTERS: list[APIRouter] = [
     invoices.router,
     integrations.router,
     dashboard.router,
+    webhooks.router,
 ]
 
 # Paths under /api/v1 that need no authentication (everything else declares a permission).

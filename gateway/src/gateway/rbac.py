@@ -75,6 +75,9 @@ _TABLE: dict[str, frozenset[Role]] = {
     "invoices:write": frozenset({FINANCE}),
     "integrations:read": frozenset({FINANCE}),
     "integrations:write": frozenset(),
+    # webhook endpoints and their deliveries: admin (all); a customer-bound principal
+    # manages its own customer's (the route scopes by the principal's customer)
+    "webhooks:manage": frozenset(),
     # operations
     "dashboard:read": _READERS,
 }

@@ -48,6 +48,14 @@ EXPECTED = {
     ("POST", "/api/v1/invoices"): "invoices:write",
     ("POST", "/api/v1/orders/{order_id}/proforma"): "orders:money",
     ("GET", "/api/v1/integrations/status"): "integrations:read",
+    # webhooks: admin, and a customer-bound principal for its own customer's endpoints
+    ("POST", "/api/v1/webhooks"): "webhooks:manage",
+    ("GET", "/api/v1/webhooks"): "webhooks:manage",
+    ("GET", "/api/v1/webhooks/{webhook_id}"): "webhooks:manage",
+    ("PATCH", "/api/v1/webhooks/{webhook_id}"): "webhooks:manage",
+    ("DELETE", "/api/v1/webhooks/{webhook_id}"): "webhooks:manage",
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): "webhooks:manage",
+    ("POST", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry"): "webhooks:manage",
 }
 
 

@@ -49,6 +49,11 @@ def test_user_role_is_read_only() -> None:
         ("user", "products:read", True),
         ("user", "users:admin", False),
         ("sales", "users:admin", False),
+        ("admin", "webhooks:manage", True),
+        ("sales", "webhooks:manage", False),
+        ("warehouse", "webhooks:manage", False),
+        ("finance", "webhooks:manage", False),
+        ("user", "webhooks:manage", False),
     ],
 )
 def test_role_permission(role: str, permission: str, expected: bool) -> None:

@@ -77,3 +77,73 @@ class IntegrationClient(UpstreamClient[Stub]):
 
     async def status(self) -> pb.GetIntegrationStatusResponse:
         return await self.read(self.stub.GetIntegrationStatus, pb.GetIntegrationStatusRequest())
+
+    # -- webhooks (owner = the partner's customer id; empty for staff, who see all) ------
+
+    async def create_webhook(
+        self, *, customer_id: str, url: str, events: list[str], secret: str, description: str
+    ) -> pb.CreateWebhookEndpointResponse:
+        # Not retried: a lost answer would leave an endpoint whose secret nobody saw.
+        return await self.write(
+            self.stub.CreateWebhookEndpoint,
+            pb.CreateWebhookEndpointRequest(
+                customer_id=customer_id,
+                url=url,
+                event_types=events,
+                secret=secret,
+                description=description,
+            ),
+        )
+
+    async def list_webhooks(
+        self, *, owner: str, limit: int, cursor: str | None
+    ) -> pb.ListWebhookEndpointsResponse:
+        return await self.read(
+            self.stub.ListWebhookEndpoints,
+            pb.ListWebhookEndpointsRequest(
+                owner_customer_id=owner,
+                page=pagination_pb2.PageRequest(limit=limit, cursor=cursor or ""),
+            ),
+        )
+
+    async def get_webhook(self, webhook_id: str, *, owner: str) -> pb.GetWebhookEndpointResponse:
+        return await self.read(
+            self.stub.GetWebhookEndpoint,
+            pb.GetWebhookEndpointRequest(id=webhook_id, owner_customer_id=owner),
+        )
+
+    async def update_webhook(
+        self, request: pb.UpdateWebhookEndpointRequest
+    ) -> pb.UpdateWebhookEndpointResponse:
+        # Setting fields to given values: repeating it is harmless.
+        return await self.write(self.stub.UpdateWebhookEndpoint, request, idempotent=True)
+
+    async def delete_webhook(self, webhook_id: str, *, owner: str) -> None:
+        await self.write(
+            self.stub.DeleteWebhookEndpoint,
+            pb.DeleteWebhookEndpointRequest(id=webhook_id, owner_customer_id=owner),
+        )
+
+    async def webhook_deliveries(
+        self, webhook_id: str, *, owner: str, status: str, limit: int, cursor: str | None
+    ) -> pb.ListWebhookDeliveriesResponse:
+        return await self.read(
+            self.stub.ListWebhookDeliveries,
+            pb.ListWebhookDeliveriesRequest(
+                endpoint_id=webhook_id,
+                owner_customer_id=owner,
+                status=status,
+                page=pagination_pb2.PageRequest(limit=limit, cursor=cursor or ""),
+            ),
+        )
+
+    async def retry_webhook_delivery(
+        self, webhook_id: str, delivery_id: str, *, owner: str
+    ) -> pb.RetryWebhookDeliveryResponse:
+        return await self.write(
+            self.stub.RetryWebhookDelivery,
+            pb.RetryWebhookDeliveryRequest(
+                endpoint_id=webhook_id, delivery_id=delivery_id, owner_customer_id=owner
+            ),
+            idempotent=True,
+        )

@@ -136,3 +136,17 @@ class UpstreamRefused(IllegalState):
     """An upstream refused a read we built (a bug of ours or bad data there)."""
 
     code = "UPSTREAM_REFUSED"
+
+
+class WebhookNotFound(NotFound):
+    code = "WEBHOOK_NOT_FOUND"
+
+    def __init__(self, endpoint_id: str) -> None:
+        super().__init__(f"webhook {endpoint_id} not found", details={"webhook_id": endpoint_id})
+
+
+class DeliveryNotFound(NotFound):
+    code = "DELIVERY_NOT_FOUND"
+
+    def __init__(self, delivery_id: str) -> None:
+        super().__init__(f"delivery {delivery_id} not found", details={"delivery_id": delivery_id})

@@ -30,6 +30,9 @@ from integration.shop.grpc_api import ShopRpcs
 from integration.shop.ports import CatalogPort
 from integration.smartbill.client import SmartBillClient, SmartBillConfig
 from integration.smartbill.guard import Guard, Throttle, ThrottleSettings
+from integration.webhooks.assembly import WebhooksPart, assemble_webhooks
+from integration.webhooks.grpc_api import WebhookRpcs
+from integration.webhooks.ports import ResolverPort
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SERVICE_NAME = integration_pb2.DESCRIPTOR.services_by_name["IntegrationService"].full_name
@@ -45,10 +48,11 @@ class IntegrationApp:
     guard: Guard
     shop: ShopPart
     mail: MailPart
+    webhooks: WebhooksPart
 
 
-class _Servicer(ShopRpcs, IntegrationServicer):
-    """The one IntegrationService servicer: SmartBill RPCs and the shop sync's RPCs."""
+class _Servicer(WebhookRpcs, ShopRpcs, IntegrationServicer):
+    """The one IntegrationService servicer: SmartBill RPCs, the shop sync's and webhooks'."""
 
 
 def policy_of(settings: IntegrationSettings) -> Policy:
@@ -101,6 +105,7 @@ def assemble(
     vat_rates: VatRatesPort | None = None,
     catalog: CatalogPort | None = None,
     quotation_pdfs: QuotationPdfPort | None = None,
+    resolver: ResolverPort | None = None,
     run_jobs: bool = True,
 ) -> IntegrationApp:
     clock = clock or SystemClock()
@@ -130,6 +135,7 @@ def assemble(
     mail = assemble_mail(
         settings, runtime, clock, orders or grpc_orders, pdfs=quotation_pdfs, run_jobs=run_jobs
     )
+    webhooks = assemble_webhooks(settings, runtime, clock, resolver=resolver, run_jobs=run_jobs)
     # --------------------------------------------------------------------------------------
 
     servicer = _Servicer(
@@ -144,6 +150,7 @@ def assemble(
     )
 
     servicer.bind_shop(runtime.db, shop.service, shop.sync, shop.guard)
+    servicer.bind_webhooks(runtime.db, webhooks.service, webhooks.dispatcher)
 
     def register(server: grpc.aio.Server) -> None:
         integration_pb2_grpc.add_IntegrationServiceServicer_to_server(servicer, server)
@@ -168,7 +175,7 @@ def assemble(
     if run_jobs:
         runtime.add_job("smartbill-issuer", issuer.run)
         runtime.add_job("smartbill-payments", poller.run)
-    return IntegrationApp(runtime, service, issuer, poller, smartbill, guard, shop, mail)
+    return IntegrationApp(runtime, service, issuer, poller, smartbill, guard, shop, mail, webhooks)
 
 
 def build(settings: IntegrationSettings) -> Runtime:

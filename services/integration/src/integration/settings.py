@@ -11,9 +11,10 @@ from pydantic_settings import SettingsConfigDict
 from cypher_runtime.settings import Environment, ServiceSettings
 from integration.mail.settings import MailSettings
 from integration.shop.settings import ShopSettings
+from integration.webhooks.settings import WebhookSettings
 
 
-class IntegrationSettings(ServiceSettings, ShopSettings, MailSettings):
+class IntegrationSettings(ServiceSettings, ShopSettings, MailSettings, WebhookSettings):
     # Part 2's sections (WooCommerce `woo_*`, mail `smtp_*`/`mail_*`) live in their own classes.
     model_config = SettingsConfigDict(
         env_prefix="INTEGRATION_", extra="ignore", populate_by_name=True

@@ -1,0 +1,1 @@
+"""Webhooks: signed deliveries of order, quotation and price events to partner endpoints."""

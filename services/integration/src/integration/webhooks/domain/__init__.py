@@ -1,0 +1,1 @@
+"""Pure model of webhooks (endpoints, deliveries, signing, address rules)."""
