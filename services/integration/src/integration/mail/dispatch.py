@@ -68,13 +68,15 @@ class MailDispatcher:
 
     async def run(self) -> None:
         while True:
+            # Cleared before the round, not after: a mail recorded while the round runs
+            # sets it again and is sent at once instead of after the idle pause.
+            self._wake.clear()
             try:
                 sent = await self.round()
             except Exception:
                 log.exception("mail round failed")
                 sent = 0
             if sent < self.batch:
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.idle)
 
