@@ -36,7 +36,9 @@ async def on_hand(service: Running, s: str) -> dict[str, int]:
 async def test_receipt_with_one_key_is_booked_once(service: Running) -> None:
     s, k = sku(), key()
     await service.catalogue(s)
-    request = pb.ReceiveRequest(sku=s, warehouse="A", quantity=7, reference="DN-1", idempotency_key=k)
+    request = pb.ReceiveRequest(
+        sku=s, warehouse="A", quantity=7, reference="DN-1", idempotency_key=k
+    )
     first = await service.stub.Receive(request)
     again = await service.stub.Receive(request)
     assert again.movement.id == first.movement.id
@@ -97,7 +99,9 @@ async def test_same_key_with_another_request_is_refused(service: Running) -> Non
         service.stub.Adjust(
             pb.AdjustRequest(sku=s, warehouse="A", delta=2, reason="found", idempotency_key=k)
         ),
-        service.stub.Receive(pb.ReceiveRequest(sku=s, warehouse="A", quantity=1, idempotency_key=k)),
+        service.stub.Receive(
+            pb.ReceiveRequest(sku=s, warehouse="A", quantity=1, idempotency_key=k)
+        ),
     ):
         with pytest.raises(grpc.aio.AioRpcError) as err:
             await call
