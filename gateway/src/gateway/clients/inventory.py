@@ -41,14 +41,14 @@ class InventoryClient(UpstreamClient[Stub]):
         return [reply.reservation]
 
     async def receive(self, req: pb.ReceiveRequest) -> pb.ReceiveResponse:
-        # Not retried: a retried receipt would book the goods twice.
-        return await self.write(self.stub.Receive, req)
+        # Retried only with a key: without one a retried receipt would book the goods twice.
+        return await self.write(self.stub.Receive, req, idempotent=bool(req.idempotency_key))
 
     async def adjust(self, req: pb.AdjustRequest) -> pb.AdjustResponse:
-        return await self.write(self.stub.Adjust, req)
+        return await self.write(self.stub.Adjust, req, idempotent=bool(req.idempotency_key))
 
     async def transfer(self, req: pb.TransferRequest) -> pb.TransferResponse:
-        return await self.write(self.stub.Transfer, req)
+        return await self.write(self.stub.Transfer, req, idempotent=bool(req.idempotency_key))
 
     async def set_low_stock_threshold(
         self, req: pb.SetLowStockThresholdRequest

@@ -77,4 +77,4 @@ class OrdersClient(UpstreamClient[Stub]):
         return await self.write(self.stub.CancelOrder, req, idempotent=True)
 
     async def return_goods(self, req: pb.ReturnOrderRequest) -> pb.ReturnOrderResponse:
-        return await self.write(self.stub.ReturnOrder, req)
+        return await self.write(self.stub.ReturnOrder, req, idempotent=bool(req.idempotency_key))

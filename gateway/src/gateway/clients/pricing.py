@@ -52,7 +52,9 @@ class PricingClient(UpstreamClient[Stub]):
         return await self.write(self.stub.SetCustomerTierOverride, req, idempotent=True)
 
     async def create_promotion(self, req: pb.CreatePromotionRequest) -> pb.CreatePromotionResponse:
-        return await self.write(self.stub.CreatePromotion, req)
+        return await self.write(
+            self.stub.CreatePromotion, req, idempotent=bool(req.idempotency_key)
+        )
 
     async def list_promotions(self, req: pb.ListPromotionsRequest) -> pb.ListPromotionsResponse:
         return await self.read(self.stub.ListPromotions, req)

@@ -101,6 +101,9 @@ async def return_order(
                     orders_pb2.LineQuantity(sku=ln.sku, quantity=ln.quantity) for ln in body.lines
                 ],
                 reason=body.reason,
+                # Scoped to the caller, as the gateway's own key store is: the service
+                # applies the change at most once per key (a re-run after a take-over).
+                idempotency_key=f"{idem.owner}:{idem.key}" if idem.key else "",
             )
         )
         return ok(order_view(reply.order), status_code=201)

@@ -94,6 +94,9 @@ async def create_receipt(
                 warehouse=body.warehouse.upper(),
                 quantity=body.quantity,
                 reference=body.reference or "",
+                # Scoped to the caller, as the gateway's own key store is: the service
+                # applies the change at most once per key (a re-run after a take-over).
+                idempotency_key=f"{idem.owner}:{idem.key}" if idem.key else "",
             )
         )
         change = StockChange(stock=stock_view(reply.stock), movement=movement_view(reply.movement))
@@ -114,7 +117,13 @@ async def create_adjustment(
     async def adjust() -> JSONResponse:
         reply = await inventory.adjust(
             inventory_pb2.AdjustRequest(
-                sku=body.sku, warehouse=body.warehouse.upper(), delta=body.delta, reason=body.reason
+                sku=body.sku,
+                warehouse=body.warehouse.upper(),
+                delta=body.delta,
+                reason=body.reason,
+                # Scoped to the caller, as the gateway's own key store is: the service
+                # applies the change at most once per key (a re-run after a take-over).
+                idempotency_key=f"{idem.owner}:{idem.key}" if idem.key else "",
             )
         )
         change = StockChange(stock=stock_view(reply.stock), movement=movement_view(reply.movement))
@@ -140,6 +149,9 @@ async def create_transfer(
                 to_warehouse=body.to_warehouse.upper(),
                 quantity=body.quantity,
                 reason=body.reason or "",
+                # Scoped to the caller, as the gateway's own key store is: the service
+                # applies the change at most once per key (a re-run after a take-over).
+                idempotency_key=f"{idem.owner}:{idem.key}" if idem.key else "",
             )
         )
         result = TransferResult(

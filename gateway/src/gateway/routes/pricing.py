@@ -84,6 +84,9 @@ async def create_promotion(
                 discount_pct=decimal_str(body.discount_pct),
                 starts_at=timestamp_pb(body.starts_at),
                 ends_at=timestamp_pb(body.ends_at),
+                # Scoped to the caller, as the gateway's own key store is: the service
+                # applies the change at most once per key (a re-run after a take-over).
+                idempotency_key=f"{idem.owner}:{idem.key}" if idem.key else "",
             )
         )
         return ok(promotion_view(reply.promotion), status_code=201)

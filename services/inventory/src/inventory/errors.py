@@ -15,6 +15,7 @@ from cypher_runtime.errors import (
 
 __all__ = [
     "ExceedsReserved",
+    "IdempotencyKeyReused",
     "InsufficientStock",
     "NegativeStock",
     "NothingReserved",
@@ -157,4 +158,16 @@ class ProductUnknownYet(IllegalState):
             f"not in the catalogue (yet): {', '.join(skus)}; a product created moments ago"
             " is known to inventory within seconds, retry then",
             details={"skus": list(skus)},
+        )
+
+
+class IdempotencyKeyReused(IllegalState):
+    """A receipt, adjustment or transfer repeated a key with a different request."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            "this idempotency key was used with a different request",
+            details={"idempotency_key": key},
         )

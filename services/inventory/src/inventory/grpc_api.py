@@ -94,7 +94,12 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
         receipt = Receipt(request.sku, request.warehouse, request.quantity)
         changes = await in_transaction(
             self.db,
-            lambda uow: self.service.stock.receive(uow, [receipt], reference=request.reference),
+            lambda uow: self.service.stock.receive(
+                uow,
+                [receipt],
+                reference=request.reference,
+                idempotency_key=request.idempotency_key,
+            ),
         )
         return pb.ReceiveResponse(
             stock=wire.stock_level_pb(changes[0].stock),
@@ -110,6 +115,7 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
                 warehouse=request.warehouse,
                 delta=request.delta,
                 reason=request.reason,
+                idempotency_key=request.idempotency_key,
             ),
         )
         return pb.AdjustResponse(
@@ -126,6 +132,7 @@ class InventoryServicer(inventory_pb2_grpc.InventoryServiceServicer):
                 to_warehouse=request.to_warehouse,
                 quantity=request.quantity,
                 reason=request.reason,
+                idempotency_key=request.idempotency_key,
             ),
         )
         return pb.TransferResponse(

@@ -264,7 +264,12 @@ class OrdersServicer(orders_pb2_grpc.OrdersServiceServicer):
         order, order_return = await in_transaction(
             self.db,
             lambda uow: self.orders.return_goods(
-                uow, order_id, lines, reason=request.reason, actor=current_actor()
+                uow,
+                order_id,
+                lines,
+                reason=request.reason,
+                idempotency_key=request.idempotency_key,
+                actor=current_actor(),
             ),
         )
         return orders_pb2.ReturnOrderResponse(

@@ -3,6 +3,7 @@ gateway's quote-request, history and return routes, each with its refusals."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable
 from typing import Any
@@ -185,3 +186,41 @@ async def test_a_return_without_lines_returns_everything_shipped(stack: Stack) -
         stack.orders_stub.ReturnOrder(pb.ReturnOrderRequest(order_id=order.id))
     )
     assert (status, code) == (grpc.StatusCode.FAILED_PRECONDITION, "ILLEGAL_TRANSITION")
+
+
+async def test_a_return_with_one_key_is_recorded_once(stack: Stack) -> None:
+    """The gateway forwards its Idempotency-Key: a repeat (after a lost answer, or the
+    gateway re-running after its lease) answers with the first return, even two at once."""
+    order = await shipped_order(stack, {"LED-K": 3})
+    await stack.orders_stub.CreateShipment(pb.CreateShipmentRequest(order_id=order.id))
+    key = f"user-1:{uuid.uuid4()}"
+    request = pb.ReturnOrderRequest(
+        order_id=order.id,
+        lines=[pb.LineQuantity(sku="LED-K", quantity=1)],
+        reason="scratched",
+        idempotency_key=key,
+    )
+    racing = await asyncio.gather(*(stack.orders_stub.ReturnOrder(request) for _ in range(3)))
+    again = await stack.orders_stub.ReturnOrder(request)
+    return_id = racing[0].order_return.id
+    assert {r.order_return.id for r in [*racing, again]} == {return_id}
+    assert again.order.status == pb.ORDER_STATUS_RETURNED
+    assert [(ln.sku, ln.returned_quantity) for ln in again.order.lines] == [("LED-K", 1)]
+    rows = await stack.sql(
+        "SELECT jsonb_array_length(returns) AS n FROM orders WHERE id = $1", uuid.UUID(order.id)
+    )
+    assert rows[0]["n"] == 1
+    returned = await stack.events(oev.OrderReturned, lambda e: e.order_id == order.id)
+    assert [e.return_id for e in returned] == [return_id]
+    # The same key with other lines is refused, and changes nothing.
+    status, code, _ = await refused(
+        stack.orders_stub.ReturnOrder(
+            pb.ReturnOrderRequest(
+                order_id=order.id,
+                lines=[pb.LineQuantity(sku="LED-K", quantity=2)],
+                reason="scratched",
+                idempotency_key=key,
+            )
+        )
+    )
+    assert (status, code) == (grpc.StatusCode.FAILED_PRECONDITION, "IDEMPOTENCY_KEY_REUSED")

@@ -17,6 +17,7 @@ from cypher_runtime.errors import (
 __all__ = [
     "CustomerNotFound",
     "DuplicateSku",
+    "IdempotencyKeyReused",
     "ProductInactive",
     "ProductNotFound",
     "PromotionAlreadyEnded",
@@ -61,3 +62,9 @@ class PromotionAlreadyEnded(IllegalState):
 
 class ProductInactive(IllegalState):
     code = "PRODUCT_INACTIVE"
+
+
+class IdempotencyKeyReused(IllegalState):
+    """A promotion request repeated a key with a different request."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"

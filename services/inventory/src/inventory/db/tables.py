@@ -163,3 +163,16 @@ known_products = Table(
     Column("version", BigInteger, nullable=False),
     Column("learned_at", DateTime(timezone=True), nullable=False),
 )
+
+# Receipts, adjustments and transfers applied under an idempotency key (the gateway's
+# Idempotency-Key, per user): written in the same transaction as the movements, so a
+# repeat finds the first run's movements instead of moving stock again.
+applied_requests = Table(
+    "applied_requests",
+    metadata,
+    Column("key", String(300), primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("movement_ids", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

@@ -4,10 +4,14 @@ catalogue announced (`db.catalogue`)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from cypher_runtime.db import UnitOfWork
+from inventory.db.applied import AppliedRequests
 from inventory.db.catalogue import Catalogue
 from inventory.db.reservations import Reservations
 from inventory.domain.reservation import Reservation, plan_backorder_fill
@@ -22,7 +26,7 @@ from inventory.domain.stock import (
     require_positive,
     require_text,
 )
-from inventory.errors import SameWarehouse, ValidationFailed
+from inventory.errors import IdempotencyKeyReused, SameWarehouse, ValidationFailed
 from inventory.service.stockroom import Stockroom
 
 
@@ -39,9 +43,35 @@ class TransferResult:
     movements: list[Movement]
 
 
+def fingerprint(kind: str, **request: Any) -> str:
+    """What makes two requests with one idempotency key "the same"."""
+    body = json.dumps({"kind": kind, **request}, sort_keys=True, default=str)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
 class StockUseCases:
     def __init__(self, room: Stockroom) -> None:
         self.room = room
+
+    async def _earlier(
+        self, uow: UnitOfWork, key: str, kind: str, fp: str
+    ) -> list[Movement] | None:
+        """With a key: claim it (None: apply the request now) or return the movements
+        its first run made. Without a key: None (applied as every time)."""
+        if not key:
+            return None
+        applied = await AppliedRequests(uow).claim(key, kind, fp, self.room.clock.now())
+        if applied is None:
+            return None
+        if applied.kind != kind or applied.fingerprint != fp:
+            raise IdempotencyKeyReused(key)
+        return await AppliedRequests(uow).movements(applied.movement_ids)
+
+    async def _views(self, uow: UnitOfWork, moved: Sequence[Movement]) -> list[StockView]:
+        """The stock rows the first run moved, as they stand now (a replay's answer)."""
+        ledger = self.room.ledger(uow, self.room.clock.now())
+        await ledger.lock(m.sku for m in moved)
+        return [ledger.view(m.sku, m.warehouse) for m in moved]
 
     async def receive(
         self,
@@ -50,11 +80,23 @@ class StockUseCases:
         *,
         reference: str = "",
         for_order_id: str = "",
+        idempotency_key: str = "",
     ) -> list[StockChanged]:
         """Book goods in, then hand them to waiting backorders: the order a supplier
-        order was placed for first, then first come first served."""
+        order was placed for first, then first come first served. With a key, at most
+        once: a repeat answers with the first receipt's movements."""
         if not receipts:
             raise ValidationFailed({"lines": "at least one line is required"})
+        fp = fingerprint(
+            "receipt",
+            lines=[[r.sku.strip(), r.warehouse.strip().upper(), r.quantity] for r in receipts],
+            reference=reference.strip(),
+            for_order_id=for_order_id,
+        )
+        earlier = await self._earlier(uow, idempotency_key, "receipt", fp)
+        if earlier is not None:
+            views = await self._views(uow, earlier)
+            return [StockChanged(v, m) for v, m in zip(views, earlier, strict=True)]
         checked: list[Receipt] = []
         for i, r in enumerate(receipts):
             prefix = "" if len(receipts) == 1 else f"lines[{i}]."
@@ -102,11 +144,31 @@ class StockUseCases:
         for res in touched.values():
             await Reservations(uow).save(res, now)
         self.room.publish(uow, ledger, now, *touched.values())
+        if idempotency_key:
+            await AppliedRequests(uow).record(idempotency_key, [m for _, m in booked])
         return [StockChanged(ledger.view(r.sku, r.warehouse), m) for r, m in booked]
 
     async def adjust(
-        self, uow: UnitOfWork, *, sku: str, warehouse: str, delta: int, reason: str
+        self,
+        uow: UnitOfWork,
+        *,
+        sku: str,
+        warehouse: str,
+        delta: int,
+        reason: str,
+        idempotency_key: str = "",
     ) -> StockChanged:
+        fp = fingerprint(
+            "adjustment",
+            sku=sku.strip(),
+            warehouse=warehouse.strip().upper(),
+            delta=delta,
+            reason=reason.strip(),
+        )
+        earlier = await self._earlier(uow, idempotency_key, "adjustment", fp)
+        if earlier is not None:
+            (view,) = await self._views(uow, earlier)
+            return StockChanged(view, earlier[0])
         sku = require_text("sku", sku)
         reason = require_text("reason", reason)
         if delta == 0:
@@ -122,6 +184,8 @@ class StockUseCases:
             sku, warehouse, MovementKind.ADJUSTMENT, on_hand_delta=delta, reason=reason
         )
         self.room.publish(uow, ledger, now)
+        if idempotency_key:
+            await AppliedRequests(uow).record(idempotency_key, [movement])
         return StockChanged(ledger.view(sku, warehouse), movement)
 
     async def transfer(
@@ -133,7 +197,20 @@ class StockUseCases:
         to_warehouse: str,
         quantity: int,
         reason: str = "",
+        idempotency_key: str = "",
     ) -> TransferResult:
+        fp = fingerprint(
+            "transfer",
+            sku=sku.strip(),
+            from_warehouse=from_warehouse.strip().upper(),
+            to_warehouse=to_warehouse.strip().upper(),
+            quantity=quantity,
+            reason=reason.strip(),
+        )
+        earlier = await self._earlier(uow, idempotency_key, "transfer", fp)
+        if earlier is not None:
+            source_view, target_view = await self._views(uow, earlier)
+            return TransferResult(source_view, target_view, earlier)
         sku = require_text("sku", sku)
         require_positive("quantity", quantity)
         source_code = require_text("from_warehouse", from_warehouse).upper()
@@ -168,6 +245,8 @@ class StockUseCases:
             reference=reference,
         )
         self.room.publish(uow, ledger, now)
+        if idempotency_key:
+            await AppliedRequests(uow).record(idempotency_key, [out, into])
         return TransferResult(
             ledger.view(sku, source_code), ledger.view(sku, target_code), [out, into]
         )

@@ -218,12 +218,23 @@ class OrderService:
         lines: Mapping[str, int] | None,
         *,
         reason: str,
+        idempotency_key: str = "",
         actor: str = SYSTEM,
         expected_version: int = 0,
     ) -> tuple[Order, OrderReturn]:
+        # A repeated request with the same key finds its return by the derived id (the
+        # order row lock serialises two at once; the second sees the first's return).
+        return_id = (
+            uuid.uuid5(order_id, f"return:{idempotency_key}") if idempotency_key else uuid.uuid4()
+        )
         order = await self.locked(uow, order_id, expected_version)
+        previous = next((r for r in order.returns if r.id == return_id), None)
+        if previous is not None:
+            if (lines and dict(lines) != previous.lines) or reason != previous.reason:
+                raise IdempotencyKeyReused("this return key was used with another request")
+            return order, previous
         order_return = order.return_goods(
-            lines, return_id=uuid.uuid4(), reason=reason, actor=actor, at=self.clock.now()
+            lines, return_id=return_id, reason=reason, actor=actor, at=self.clock.now()
         )
         await store(uow, order)
         return order, order_return

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -46,7 +46,29 @@ class Promotions:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, promotion: Promotion, *, start_emitted_at: datetime | None) -> None:
+    async def lock_request_key(self, key: str) -> None:
+        """Serialise the requests of one idempotency key until this transaction ends:
+        the second waits, then finds the first's promotion. Taken before any other lock
+        of the transaction (and only ever by same-key requests), so it cannot deadlock."""
+        await self.session.execute(select(func.pg_advisory_xact_lock(func.hashtext(key))))
+
+    async def by_request_key(self, key: str) -> tuple[Promotion, str] | None:
+        """The promotion created under this key and the hash of that request."""
+        row = (
+            await self.session.execute(
+                select(PromotionRow).where(col(PromotionRow.request_key) == key)
+            )
+        ).scalar_one_or_none()
+        return (promotion_from_row(row), row.request_hash or "") if row is not None else None
+
+    async def add(
+        self,
+        promotion: Promotion,
+        *,
+        start_emitted_at: datetime | None,
+        request_key: str | None = None,
+        request_hash: str | None = None,
+    ) -> None:
         promotion_id = uuid.UUID(promotion.id)
         self.session.add(
             PromotionRow(
@@ -59,6 +81,8 @@ class Promotions:
                 ends_at=promotion.ends_at,
                 created_at=promotion.created_at,
                 ended_at=promotion.ended_at,
+                request_key=request_key,
+                request_hash=request_hash,
             )
         )
         await self.session.flush()  # the boundaries reference the promotion

@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Column, Date, DateTime, Numeric
+from sqlalchemy import BigInteger, Column, Date, DateTime, Numeric, String
 from sqlmodel import Field, SQLModel
 
 
@@ -69,6 +69,11 @@ class PromotionRow(SQLModel, table=True):
     ends_at: datetime = Field(sa_column=_ts(index=True))
     created_at: datetime = Field(sa_column=_ts())
     ended_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    # The idempotency key it was created under (unique) and what that request asked.
+    request_key: str | None = Field(
+        default=None, sa_column=Column(String(300), nullable=True, unique=True)
+    )
+    request_hash: str | None = Field(default=None, max_length=64)
 
 
 class PromotionBoundaryRow(SQLModel, table=True):

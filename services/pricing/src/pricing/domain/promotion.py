@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -44,6 +46,20 @@ class NewPromotion:
     discount_pct: Decimal
     starts_at: datetime | None
     ends_at: datetime | None
+    # Applied at most once per key (empty: no key).
+    idempotency_key: str = ""
+
+    def fingerprint(self) -> str:
+        """What makes two requests with one idempotency key "the same"."""
+        body = {
+            "name": self.name,
+            "sku": self.sku,
+            "category": self.category,
+            "discount_pct": str(self.discount_pct),
+            "starts_at": self.starts_at.isoformat() if self.starts_at else None,
+            "ends_at": self.ends_at.isoformat() if self.ends_at else None,
+        }
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
 def promotion_problems(

@@ -11,7 +11,12 @@ from pricing.db.products import Products
 from pricing.db.promotions import START, Promotions
 from pricing.domain.product import Product
 from pricing.domain.promotion import NewPromotion, Promotion, end_promotion, new_promotion
-from pricing.errors import ProductNotFound, PromotionNotFound, ValidationFailed
+from pricing.errors import (
+    IdempotencyKeyReused,
+    ProductNotFound,
+    PromotionNotFound,
+    ValidationFailed,
+)
 from pricing.queries import Page, promotions_page
 from pricing.service.prices import PriceBook
 
@@ -27,6 +32,20 @@ class PromotionService:
         whose effective price moves); a future one by the scheduler at its start."""
         book = self.book
         now = book.clock.now()
+        key = cmd.idempotency_key
+        if key:
+            # A repeat (a retry, the gateway re-running after its lease) finds the first.
+            repo = Promotions(uow.session)
+            await repo.lock_request_key(key)
+            earlier = await repo.by_request_key(key)
+            if earlier is not None:
+                first, request_hash = earlier
+                if request_hash != cmd.fingerprint():
+                    raise IdempotencyKeyReused(
+                        "this idempotency key was used with a different request",
+                        details={"idempotency_key": key},
+                    )
+                return first
         promo = new_promotion(
             id=str(uuid.uuid4()),
             name=cmd.name,
@@ -49,7 +68,12 @@ class PromotionService:
         if started:
             targets = await products.lock_targets(sku=promo.sku, category=promo.category)
             existing = await repo.affecting(targets, ending_after=now)
-        await repo.add(promo, start_emitted_at=now if started else None)
+        await repo.add(
+            promo,
+            start_emitted_at=now if started else None,
+            request_key=key or None,
+            request_hash=cmd.fingerprint() if key else None,
+        )
         if started:
             await book.announce_promotion_change(
                 uow,

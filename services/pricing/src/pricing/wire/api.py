@@ -201,6 +201,7 @@ def new_promotion(request: pricing_pb2.CreatePromotionRequest) -> NewPromotion:
         discount_pct=pct,
         starts_at=datetime_from_pb(request.starts_at) if request.HasField("starts_at") else None,
         ends_at=datetime_from_pb(request.ends_at) if request.HasField("ends_at") else None,
+        idempotency_key=request.idempotency_key,
     )
 
 
