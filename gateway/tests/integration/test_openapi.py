@@ -100,6 +100,7 @@ async def test_security_schemes_and_error_responses_are_declared(gateway: Gatewa
         "description": schemes["bearer"]["description"],
     }
     assert (schemes["cookie"]["in"], schemes["cookie"]["name"]) == ("cookie", "access_token")
+    assert (schemes["apiKey"]["in"], schemes["apiKey"]["name"]) == ("header", "X-API-Key")
     error = _resolve(doc, {"$ref": "#/components/schemas/ErrorEnvelope"})
     assert set(error["required"]) == {"success", "data", "error", "metadata"}
     ids = [op["operationId"] for _, _, op in _operations(doc)]
@@ -113,7 +114,7 @@ async def test_security_schemes_and_error_responses_are_declared(gateway: Gatewa
         if path in public:
             assert "security" not in op, (method, path)
             continue
-        assert op["security"] == [{"bearer": []}, {"cookie": []}], (method, path)
+        assert op["security"] == [{"bearer": []}, {"cookie": []}, {"apiKey": []}], (method, path)
         assert {"401", "429"} <= set(failures), (method, path, sorted(failures))
 
 
