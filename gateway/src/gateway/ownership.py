@@ -110,20 +110,54 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", f"{P}/invoices/{{invoice_id}}"): Rule.OWN_INVOICE,
     ("GET", f"{P}/invoices/{{invoice_id}}/pdf"): Rule.OWN_INVOICE,
     ("POST", f"{P}/invoices"): Rule.STAFF_ONLY,
+    # staff areas: inventory, suppliers, supplier orders, quotation writes, e-shop,
+    # integrations, dashboard
+    ("GET", f"{P}/warehouses"): Rule.STAFF_ONLY,
+    ("GET", f"{P}/inventory/low-stock"): Rule.STAFF_ONLY,
+    ("POST", f"{P}/inventory/receipts"): Rule.STAFF_ONLY,
+    ("POST", f"{P}/inventory/adjustments"): Rule.STAFF_ONLY,
+    ("POST", f"{P}/inventory/transfers"): Rule.STAFF_ONLY,
+    ("GET", f"{P}/inventory/{{sku}}"): Rule.STAFF_ONLY,
+    ("GET", f"{P}/inventory/{{sku}}/movements"): Rule.STAFF_ONLY,
+    ("PUT", f"{P}/inventory/{{sku}}/thresholds/{{warehouse}}"): Rule.STAFF_ONLY,
+    ("GET", f"{P}/admin/inventory/reconcile"): Rule.STAFF_ONLY,
+    ("POST", f"{P}/admin/inventory/reconcile"): Rule.STAFF_ONLY,
+    ("PATCH", f"{P}/quotations/{{quotation_id}}"): Rule.STAFF_ONLY,
+    ("POST", f"{P}/quotations/{{quotation_id}}/send"): Rule.STAFF_ONLY,
+    ("POST", f"{P}/quotations/{{quotation_id}}/accept"): Rule.STAFF_ONLY,
+    ("POST", f"{P}/quotations/{{quotation_id}}/reject"): Rule.STAFF_ONLY,
+    ("POST", f"{P}/quotations/{{quotation_id}}/convert"): Rule.STAFF_ONLY,
+    ("POST", f"{P}/suppliers"): Rule.STAFF_ONLY,
+    ("GET", f"{P}/suppliers"): Rule.STAFF_ONLY,
+    ("GET", f"{P}/suppliers/price-alerts"): Rule.STAFF_ONLY,
+    ("POST", f"{P}/suppliers/price-alerts/{{alert_id}}/acknowledge"): Rule.STAFF_ONLY,
+    ("GET", f"{P}/suppliers/offers/{{sku}}"): Rule.STAFF_ONLY,
+    ("GET", f"{P}/suppliers/{{supplier_id}}"): Rule.STAFF_ONLY,
+    ("PATCH", f"{P}/suppliers/{{supplier_id}}"): Rule.STAFF_ONLY,
+    ("POST", f"{P}/suppliers/{{supplier_id}}/sync"): Rule.STAFF_ONLY,
+    ("GET", f"{P}/suppliers/{{supplier_id}}/sync-runs"): Rule.STAFF_ONLY,
+    ("POST", f"{P}/suppliers/{{supplier_id}}/mappings"): Rule.STAFF_ONLY,
+    ("GET", f"{P}/suppliers/{{supplier_id}}/products"): Rule.STAFF_ONLY,
+    (
+        "GET",
+        f"{P}/suppliers/{{supplier_id}}/products/{{supplier_sku}}/price-history",
+    ): Rule.STAFF_ONLY,
+    ("POST", f"{P}/supplier-orders"): Rule.STAFF_ONLY,
+    ("GET", f"{P}/supplier-orders"): Rule.STAFF_ONLY,
+    ("GET", f"{P}/supplier-orders/{{supplier_order_id}}"): Rule.STAFF_ONLY,
+    ("POST", f"{P}/supplier-orders/{{supplier_order_id}}/status"): Rule.STAFF_ONLY,
+    ("POST", f"{P}/supplier-orders/{{supplier_order_id}}/receipts"): Rule.STAFF_ONLY,
+    ("POST", f"{P}/integrations/woocommerce/sync"): Rule.STAFF_ONLY,
+    ("GET", f"{P}/integrations/woocommerce/status"): Rule.STAFF_ONLY,
+    ("GET", f"{P}/integrations/status"): Rule.STAFF_ONLY,
+    ("GET", f"{P}/dashboard"): Rule.STAFF_ONLY,
 }
-# Every other route (inventory, suppliers, supplier orders, e-shop, integrations,
-# dashboard, quotation writes, webhooks admin…) is STAFF_ONLY unless listed above:
-# `rule_of` answers that default only for routes whose permission a partner does not
-# hold, so a new partner-reachable route without a row fails the route-walk test.
+# A new route needs a row here: gateway/tests/test_partner_routes.py walks the app's
+# route table and fails on a route without one (and on a row without a route).
 
 
-def rule_of(method: str, path: str, *, partner_may: bool) -> Rule | None:
-    """The route's rule; a route a partner cannot reach by RBAC defaults to STAFF_ONLY,
-    a reachable one without an explicit row has none (the test fails on it)."""
-    found = RULES.get((method, path))
-    if found is not None:
-        return found
-    return None if partner_may else Rule.STAFF_ONLY
+def rule_of(method: str, path: str) -> Rule | None:
+    return RULES.get((method, path))
 
 
 # --- the checks every route calls ----------------------------------------------------------
