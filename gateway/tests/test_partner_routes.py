@@ -41,11 +41,11 @@ PARTNER_SCOPES = [
 
 
 def _routes(gw: Gateway) -> list[tuple[str, str, APIRoute]]:
-    found = []
+    found: list[tuple[str, str, APIRoute]] = []
     for context in iter_route_contexts(gw.app.routes):
-        original = context.original_route
-        if isinstance(original, APIRoute) and context.path.startswith("/api/v1"):
-            found.extend((m, context.path, original) for m in sorted(original.methods or ()))
+        original, path = context.original_route, context.path or ""
+        if isinstance(original, APIRoute) and path.startswith("/api/v1"):
+            found.extend((m, path, original) for m in sorted(original.methods or ()))
     assert len(found) > 50
     return found
 
@@ -199,8 +199,8 @@ async def test_two_partners_walk_every_route_and_never_see_or_touch_each_other(
         assert own.status_code == 200
         history = await gw.client.get(f"/api/v1/orders/{orders[me]}/history", headers=auth)
         assert history.status_code == 200
-        customer = await gw.client.get(f"/api/v1/customers/{mine}", headers=auth)
-        assert customer.status_code == 200
+        own_customer = await gw.client.get(f"/api/v1/customers/{mine}", headers=auth)
+        assert own_customer.status_code == 200
         invoices = await gw.client.get("/api/v1/invoices", headers=auth)
         assert invoices.status_code == 400  # a partner lists documents per order
 
