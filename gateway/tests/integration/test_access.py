@@ -48,7 +48,13 @@ EXPECTED = {
     ("POST", "/api/v1/invoices"): "invoices:write",
     ("POST", "/api/v1/orders/{order_id}/proforma"): "orders:money",
     ("GET", "/api/v1/integrations/status"): "integrations:read",
+    # API keys of machine clients: admin only (issue 17)
+    ("POST", "/api/v1/api-keys"): "api-keys:admin",
+    ("GET", "/api/v1/api-keys"): "api-keys:admin",
+    ("DELETE", "/api/v1/api-keys/{key_id}"): "api-keys:admin",
 }
+# The partner role is walked route by route, with two partners bound to two customers,
+# in gateway/tests/test_partner_routes.py (it needs the orders service to exist).
 
 
 def _permissions(route: Route) -> list[str]:
