@@ -138,3 +138,26 @@ async def test_routes_declare_the_errors_they_answer(gateway: Gateway) -> None:
     assert "403" not in doc["paths"]["/api/v1/auth/me"]["get"]["responses"]
     # Rate limits do not apply to the probes.
     assert "429" not in doc["paths"]["/api/v1/ready"]["get"]["responses"]
+
+
+async def test_partner_facing_routes_are_tagged_with_their_ownership_rule(gateway: Gateway) -> None:
+    from gateway import ownership
+
+    doc = (await gateway.client.get("/openapi.json")).json()
+    tagged = {
+        (method.upper(), path)
+        for method, path, op in _operations(doc)
+        if "partner" in op.get("tags", [])
+    }
+    expected = {
+        key
+        for key, rule in ownership.RULES.items()
+        if rule not in (ownership.Rule.PUBLIC, ownership.Rule.STAFF_ONLY)
+    }
+    assert tagged == expected
+    orders = doc["paths"]["/api/v1/orders"]["get"]
+    assert ownership.Rule.FORCED_FILTER.value in orders["description"]
+    keys = doc["paths"]["/api/v1/api-keys"]["post"]
+    assert keys["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "ApiKeyCreate"
+    )

@@ -19,7 +19,7 @@ from gateway.rbac import Role
 from gateway.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
 from gateway.security import Principal
 
-router = APIRouter(prefix="/api-keys", tags=["api-keys", "partner"])
+router = APIRouter(prefix="/api-keys", tags=["api-keys"])
 
 Admin = Annotated[Principal, require("api-keys:admin")]
 
