@@ -13,7 +13,6 @@ from gateway import apikeys, rbac
 from gateway.deps import DbSession, Orders, Tokens, require
 from gateway.envelope import Envelope, ok
 from gateway.errors import ApiError
-from gateway.idempotency import IdempotencyDep
 from gateway.openapi import errors
 from gateway.rbac import Role
 from gateway.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
@@ -42,7 +41,6 @@ async def create_api_key(
     session: DbSession,
     tokens: Tokens,
     orders: Orders,
-    idem: IdempotencyDep,
     admin: Admin,
 ) -> JSONResponse:
     role = body.role or (Role.PARTNER if body.customer_id is not None else None)
@@ -59,25 +57,22 @@ async def create_api_key(
     if body.customer_id is not None:
         await orders.get_customer(str(body.customer_id))  # 404 CUSTOMER_NOT_FOUND
 
-    async def create() -> JSONResponse:
-        row, key = await apikeys.create_key(
-            session=session,
-            name=body.name,
-            role=role.value,
-            customer_id=body.customer_id,
-            scopes=list(body.scopes),
-            expires_at=body.expires_at,
-            rate_limit_per_minute=body.rate_limit_per_minute,
-            created_by=admin.user_id,
-            now=now,
-        )
-        await session.commit()
-        created = ApiKeyCreated(**ApiKeyPublic.of(row).model_dump(), key=key)
-        return ok(created, status_code=201)
-
-    # Without an Idempotency-Key every POST is a new key; with one, a retry answers the
-    # first reply (which holds the key: stored like any idempotent reply, for 24 h).
-    return await idem.run(body.model_dump(mode="json"), create)
+    row, key = await apikeys.create_key(
+        session=session,
+        name=body.name,
+        role=role.value,
+        customer_id=body.customer_id,
+        scopes=list(body.scopes),
+        expires_at=body.expires_at,
+        rate_limit_per_minute=body.rate_limit_per_minute,
+        created_by=admin.user_id,
+        now=now,
+    )
+    await session.commit()
+    created = ApiKeyCreated(**ApiKeyPublic.of(row).model_dump(), key=key)
+    # No Idempotency-Key replay here on purpose: a stored reply would keep the key in
+    # clear for 24 h. A client that lost the reply lists the keys and deletes the extra.
+    return ok(created, status_code=201)
 
 
 @router.get(
