@@ -98,10 +98,12 @@ class TokenService:
             "jti": jti,
             "type": ACCESS,
             "ver": version,
-            "cid": customer_id,
             "iat": int(now.timestamp()),
             "exp": int((now + timedelta(seconds=self.access_ttl_seconds)).timestamp()),
         }
+        if customer_id is not None:
+            # A partner's customer: the ownership checks need no database read.
+            claims["cid"] = customer_id
         token = jwt.encode(claims, self._secret, algorithm=JWT_ALGORITHM)
         return IssuedAccessToken(token=token, jti=jti, expires_in=self.access_ttl_seconds)
 
