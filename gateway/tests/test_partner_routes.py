@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
+from sqlmodel import col, select
 
 from cypher_runtime.clock import FixedClock
 from cypher_testkit.broker import BrokerScope
@@ -22,7 +23,7 @@ from gateway import ownership, rbac
 from gateway.deps import PermissionCheck
 from gateway.ownership import Rule
 from gateway.security import hash_token
-from gateway.tables import ApiKey
+from gateway.tables import ApiKey, AuditEntry
 
 from .conftest import PASSWORD, Gateway, start_gateway
 from .test_orders_routes import new_customer, orders_gateway, stocked_product
@@ -257,6 +258,16 @@ async def test_a_partner_places_and_lists_only_its_own_and_a_guessed_id_is_404(
         headers=as_1,
     )
     assert (users.status_code, stock.status_code) == (403, 403)
+    # Audited: the key's writes carry its id as the actor.
+    async with gw.app.state.db.sessions() as session:
+        audited = (
+            await session.execute(
+                select(AuditEntry).where(col(AuditEntry.actor) == f"apikey:{key_1['id']}")
+            )
+        ).scalars()
+        actions = {(a.method, a.status_code) for a in audited}
+    assert ("POST", 201) in actions
+    assert ("POST", 404) in actions
 
 
 async def test_keys_are_shown_once_stored_hashed_and_scoped(orders_gateway: Gateway) -> None:
