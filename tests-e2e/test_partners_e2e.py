@@ -51,8 +51,8 @@ async def test_two_partner_keys_see_only_their_own_orders_and_a_revoked_key_is_r
         customers.append((await _ok(admin, "POST", "/customers", 201, json=body))["id"])
     keys = []
     for customer in customers:
-        body = {"name": f"ERP of {customer}", "customer_id": customer, "scopes": SCOPES}
-        keys.append(await _ok(admin, "POST", "/api-keys", 201, json=body))
+        spec = {"name": f"ERP of {customer}", "customer_id": customer, "scopes": SCOPES}
+        keys.append(await _ok(admin, "POST", "/api-keys", 201, json=spec))
     listed_keys = await admin.get("/api-keys")
     assert all(k["key"] not in listed_keys.text for k in keys)  # shown once
 
@@ -69,8 +69,8 @@ async def test_two_partner_keys_see_only_their_own_orders_and_a_revoked_key_is_r
         orders: list[list[str]] = [[], []]
         for i, partner in enumerate(partners):
             for _ in range(2):
-                body = {"lines": [{"sku": sku, "quantity": 1}]}
-                order = await _ok(partner, "POST", "/orders", 201, json=body)
+                lines = {"lines": [{"sku": sku, "quantity": 1}]}
+                order = await _ok(partner, "POST", "/orders", 201, json=lines)
                 assert order["customer_id"] == customers[i]
                 orders[i].append(order["id"])
         for i, partner in enumerate(partners):
