@@ -16,6 +16,7 @@ from cypher_runtime.clock import Clock, SystemClock
 from cypher_runtime.db import Database
 from cypher_runtime.settings import Environment
 from gateway import identity
+from gateway.apikeys import ApiKeys
 from gateway.audit import AuditMiddleware
 from gateway.edge import EdgeGuardMiddleware
 from gateway.errors import install_error_handlers
@@ -30,6 +31,7 @@ from gateway.openapi import install_openapi
 from gateway.ratelimit import RateLimiter, RateLimitMiddleware
 from gateway.revocation import TokenVersions
 from gateway.routes import (
+    api_keys,
     auth,
     customers,
     dashboard,
@@ -60,6 +62,7 @@ API_ROUTERS: list[APIRouter] = [
     operations.router,
     auth.router,
     users.router,
+    api_keys.router,
     products.router,
     pricing.router,
     inventory.router,
@@ -152,6 +155,9 @@ def create_app(settings: GatewaySettings, *, clock: Clock | None = None) -> Fast
     app.state.token_versions = TokenVersions(
         lambda: app.state.db, ttl_seconds=settings.token_check_seconds
     )
+    app.state.api_keys = ApiKeys(
+        lambda: app.state.db, clock=the_clock, ttl_seconds=settings.token_check_seconds
+    )
     install_error_handlers(app)
 
     # Added innermost first: request context (outermost) → security headers → CORS →
@@ -172,6 +178,7 @@ def create_app(settings: GatewaySettings, *, clock: Clock | None = None) -> Fast
             "Idempotency-Key",
             "X-Request-ID",
             "X-CSRF-Token",
+            "X-API-Key",
         ],
         expose_headers=[
             "X-Request-ID",

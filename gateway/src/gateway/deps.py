@@ -2,7 +2,8 @@
 
 * `DbSession` — an AsyncSession on the gateway's own database.
 * `CurrentUser` — the verified `Principal` of the access token (Bearer header or the
-  `access_token` cookie); verifying it needs no database read.
+  `access_token` cookie; verifying it needs no database read) or of an API key
+  (`X-API-Key: cyk_…` or `Authorization: Bearer cyk_…`, `gateway.apikeys`).
 * `require("orders:write")` — authorisation of one route against `gateway.rbac`:
   `user: Annotated[Principal, require("orders:write")]` or
   `dependencies=[require("orders:write")]`. Every /api/v1 route declares exactly one.
@@ -19,7 +20,12 @@ from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request
-from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import (
+    APIKeyCookie,
+    APIKeyHeader,
+    HTTPAuthorizationCredentials,
+    HTTPBearer,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cypher.integration.v1 import integration_pb2_grpc
@@ -30,7 +36,7 @@ from cypher.quotations.v1 import quotations_pb2_grpc
 from cypher.suppliers.v1 import suppliers_pb2_grpc
 from cypher_runtime.context import actor_var
 from cypher_runtime.db import Database
-from gateway import rbac
+from gateway import apikeys, rbac
 from gateway.clients.integration import IntegrationClient
 from gateway.clients.inventory import InventoryClient
 from gateway.clients.orders import OrdersClient
@@ -53,6 +59,9 @@ CSRF_HEADER = "X-CSRF-Token"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 REFRESH_COOKIE = "refresh_token"
 _PRINCIPAL_KEY = "principal"
+API_KEY_HEADER = "X-API-Key"
+# The per-key rate limit (requests per minute) of the request's API key, when it has one.
+KEY_RATE_KEY = "api_key_rate"
 _NOT_AUTHENTICATED = object()
 
 
@@ -101,13 +110,51 @@ def access_token_of(headers: Any, cookies: dict[str, str]) -> str | None:
     return cookies.get(ACCESS_COOKIE) or None
 
 
-def resolve_principal(request: Request) -> Principal | None:
-    """Verify the request's access token once and remember the result on the request
-    (the rate-limit middleware and the route dependencies share it)."""
+def api_key_of(headers: Any) -> str | None:
+    """An API key sent as `X-API-Key` or as a bearer token starting with `cyk_`."""
+    key: str | None = headers.get("x-api-key")
+    if key:
+        return key.strip()
+    auth: str | None = headers.get("authorization")
+    if auth:
+        scheme, _, value = auth.partition(" ")
+        if scheme.lower() == "bearer" and value.strip().startswith(apikeys.KEY_PREFIX):
+            return value.strip()
+    return None
+
+
+async def authenticate(request: Request) -> Principal | None:
+    """`resolve_principal`, API keys included (they need a database read, cached per
+    replica; see gateway.apikeys). The rate-limit middleware and `current_user` call it;
+    the result is remembered on the request for everything after."""
     state = request.scope.setdefault("state", {})
     cached = state.get(_PRINCIPAL_KEY)
     if cached is not None:
         return None if cached is _NOT_AUTHENTICATED else cached  # type: ignore[no-any-return]
+    key = api_key_of(request.headers)
+    if key is None:
+        return resolve_principal(request)
+    keys: apikeys.ApiKeys = request.app.state.api_keys
+    verified = await keys.verify(key)
+    if verified is None:
+        state[_PRINCIPAL_KEY] = _NOT_AUTHENTICATED
+        return None
+    principal, per_minute = verified
+    state[_PRINCIPAL_KEY] = principal
+    state[KEY_RATE_KEY] = per_minute
+    return principal
+
+
+def resolve_principal(request: Request) -> Principal | None:
+    """Verify the request's access token once and remember the result on the request
+    (the rate-limit middleware and the route dependencies share it). An API key is
+    only known once `authenticate` (async) has run for the request."""
+    state = request.scope.setdefault("state", {})
+    cached = state.get(_PRINCIPAL_KEY)
+    if cached is not None:
+        return None if cached is _NOT_AUTHENTICATED else cached  # type: ignore[no-any-return]
+    if api_key_of(request.headers) is not None:
+        return None
     token = access_token_of(request.headers, request.cookies)
     principal: Principal | None = None
     if token is not None:
@@ -123,7 +170,15 @@ def resolve_principal(request: Request) -> Principal | None:
 # Declared so the OpenAPI document names both ways to authenticate (either suffices);
 # `resolve_principal` reads the token itself, once per request.
 bearer_scheme = HTTPBearer(
-    auto_error=False, scheme_name="bearer", description="`Authorization: Bearer <access token>`"
+    auto_error=False,
+    scheme_name="bearer",
+    description="`Authorization: Bearer <access token>` or `Authorization: Bearer <API key>`",
+)
+api_key_scheme = APIKeyHeader(
+    name=API_KEY_HEADER,
+    auto_error=False,
+    scheme_name="apiKey",
+    description="an API key `cyk_<prefix>_<secret>` (POST /api-keys) for machine clients",
 )
 cookie_scheme = APIKeyCookie(
     name=ACCESS_COOKIE,
@@ -138,15 +193,20 @@ async def current_user(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     _cookie: Annotated[str | None, Depends(cookie_scheme)],
+    _key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Principal:
-    principal = resolve_principal(request)
+    principal = await authenticate(request)
     if principal is None:
         raise ApiError(
             401,
             "UNAUTHENTICATED",
-            "a valid access token is required",
+            "a valid access token or API key is required",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    if principal.key_id is not None:
+        # Revocation and expiry were checked by gateway.apikeys; a key is never a cookie.
+        actor_var.set(principal.user_id)
+        return principal
     versions: TokenVersions = request.app.state.token_versions
     standing = await versions.standing(principal.user_id)
     if standing is None or not standing.active or standing.version != principal.version:
@@ -192,11 +252,12 @@ class PermissionCheck:
         self.permission = permission
 
     async def __call__(self, user: CurrentUser) -> Principal:
-        if not rbac.allowed(user.role, self.permission):
+        if not rbac.principal_allowed(user.role, user.scopes, self.permission):
+            what = f"role {user.role!r}" if user.key_id is None else "this API key"
             raise ApiError(
                 403,
                 "FORBIDDEN",
-                f"role {user.role!r} may not do this",
+                f"{what} may not do this",
                 {"required_permission": self.permission},
             )
         return user

@@ -63,6 +63,7 @@ async def create_user(*, session: AsyncSession, data: UserCreate, now: datetime)
         email=data.email,
         full_name=data.full_name,
         role=data.role.value,
+        customer_id=data.customer_id,
         password_hash=security.hash_password(data.password),
         created_at=now,
         updated_at=now,
@@ -134,8 +135,11 @@ async def update_user(
         user.is_active = data.is_active
     if "password" in changes and data.password is not None:
         user.password_hash = security.hash_password(data.password)
+    customer_changes = "customer_id" in changes and data.customer_id != user.customer_id
+    if customer_changes:
+        user.customer_id = data.customer_id
     user.updated_at = now
-    if role_changes or state_changes or data.password is not None:
+    if role_changes or state_changes or customer_changes or data.password is not None:
         # Access tokens issued before are refused from now on (gateway.revocation).
         user.token_version += 1
     # A deactivated user or a changed password ends every session (refresh families).
@@ -244,7 +248,12 @@ async def issue_session(
         )
     )
     await session.flush()
-    access = tokens.issue_access(user_id=str(user.id), role=user.role, version=user.token_version)
+    access = tokens.issue_access(
+        user_id=str(user.id),
+        role=user.role,
+        version=user.token_version,
+        customer_id=str(user.customer_id) if user.customer_id else None,
+    )
     return IssuedSession(user=user, access=access, refresh_token=raw)
 
 

@@ -26,7 +26,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute, iter_route_contexts
 
-from gateway import rbac
+from gateway import ownership, rbac
 from gateway.deps import (
     UPSTREAM_CLIENTS,
     PermissionCheck,
@@ -135,6 +135,7 @@ def _document(app: FastAPI) -> dict[str, Any]:
                 del responses["422"]
             if path in _UNDOCUMENTED:
                 continue
+            _tag_partner_facing(method, path, operation)
             for code in sorted(error_codes(path, route) | _declared(route)):
                 entry = responses.setdefault(str(code), {"description": DESCRIPTIONS[code]})
                 entry["content"] = {"application/json": {"schema": _ERROR_REF}}
@@ -168,6 +169,22 @@ def _rename_envelopes(doc: dict[str, Any]) -> dict[str, Any]:
         text = text.replace(f'"#/components/schemas/{old}"', f'"#/components/schemas/{new}"')
     result: dict[str, Any] = json.loads(text)
     return result
+
+
+PARTNER_TAG = "partner"
+_NOT_PARTNER_FACING = frozenset({ownership.Rule.PUBLIC, ownership.Rule.STAFF_ONLY})
+
+
+def _tag_partner_facing(method: str, path: str, operation: dict[str, Any]) -> None:
+    """A route a partner (a customer-bound user or API key) may call carries the tag
+    `partner` and says what it sees of it (the ownership rule)."""
+    rule = ownership.rule_of(method, path)
+    if rule is None or rule in _NOT_PARTNER_FACING:
+        return
+    operation["tags"] = [*operation.get("tags", []), PARTNER_TAG]
+    note = f"**Partner** (customer-bound caller): {rule.value}."
+    described = operation.get("description")
+    operation["description"] = f"{described}\n\n{note}" if described else note
 
 
 def _declared(route: APIRoute) -> set[int]:

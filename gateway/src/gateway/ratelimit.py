@@ -1,6 +1,7 @@
 """Rate limits per client (`limits`, async moving window): API and writes for every
 /api/v1 request in a middleware; login and 2FA inside their routes (they need the body
-or the user). The client is the user id when authenticated, else the IP address.
+or the user). The client is the user id when authenticated, the API key (its own budget,
+`api_key`, or the key's `rate_limit_per_minute`) for a key, else the IP address.
 
 Every limited response carries `RateLimit-Limit`, `RateLimit-Remaining` and
 `RateLimit-Reset` (seconds) of the tightest limit that applied; a refusal is a 429 in
@@ -19,7 +20,7 @@ from limits.aio.strategies import MovingWindowRateLimiter
 from limits.storage import storage_from_string
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from gateway.deps import WRITE_METHODS, resolve_principal
+from gateway.deps import KEY_RATE_KEY, WRITE_METHODS, authenticate, resolve_principal
 from gateway.envelope import fail
 from gateway.errors import ApiError
 from gateway.middleware import API_PREFIX
@@ -66,11 +67,20 @@ class RateLimiter:
             "writes": parse(settings.rate_limit_writes),
             "login": parse(settings.rate_limit_login),
             "2fa": parse(settings.rate_limit_2fa),
+            "api_key": parse(settings.rate_limit_api_key),
         }
+        self._per_minute: dict[int, RateLimitItem] = {}
         self.trust_forwarded_for = settings.trust_forwarded_for
 
-    async def hit(self, name: str, client: str) -> Verdict:
-        item = self.items[name]
+    def per_minute(self, amount: int) -> RateLimitItem:
+        item = self._per_minute.get(amount)
+        if item is None:
+            item = self._per_minute[amount] = parse(f"{amount}/minute")
+        return item
+
+    async def hit(self, name: str, client: str, item: RateLimitItem | None = None) -> Verdict:
+        if item is None:
+            item = self.items[name]
         allowed = await self.strategy.hit(item, name, client)
         reset_at, remaining = await self.strategy.get_window_stats(item, name, client)
         return Verdict(
@@ -119,6 +129,8 @@ async def enforce(request: Request, name: str, client: str) -> None:
 
 def client_key(request: Request) -> str:
     principal = resolve_principal(request)
+    if principal is not None and principal.key_id is not None:
+        return f"key:{principal.key_id}"
     if principal is not None:
         return f"user:{principal.user_id}"
     limiter: RateLimiter = request.app.state.rate_limiter
@@ -143,10 +155,19 @@ class RateLimitMiddleware:
         ):
             await self.app(scope, receive, send)
             return
-        client = client_key(Request(scope))
-        names = ["api", "writes"] if scope["method"] in WRITE_METHODS else ["api"]
-        for name in names:
-            verdict = await self.limiter.hit(name, client)
+        request = Request(scope)
+        principal = await authenticate(request)
+        client = client_key(request)
+        checks: list[tuple[str, RateLimitItem | None]]
+        if principal is not None and principal.key_id is not None:
+            per_minute: int | None = scope.get("state", {}).get(KEY_RATE_KEY)
+            own = self.limiter.per_minute(per_minute) if per_minute else None
+            checks = [("api_key", own)]
+        else:
+            names = ["api", "writes"] if scope["method"] in WRITE_METHODS else ["api"]
+            checks = [(name, None) for name in names]
+        for name, item in checks:
+            verdict = await self.limiter.hit(name, client, item)
             _remember(scope, verdict)
             if not verdict.allowed:
                 response = fail(

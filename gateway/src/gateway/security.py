@@ -57,6 +57,12 @@ class Principal:
     expires_at: datetime
     # The user's token version when issued (gateway.revocation).
     version: int = 0
+    # The one customer a partner (user or API key) is bound to; None for staff.
+    customer_id: str | None = None
+    # An API key's scopes (None for a user's session: its role's rights in full).
+    scopes: frozenset[str] | None = None
+    # The API key's id when the caller is an API key (user_id is then "apikey:<id>").
+    key_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +87,9 @@ class TokenService:
         self.clock: Clock = clock or SystemClock()
         self._verified: dict[str, Principal] = {}
 
-    def issue_access(self, *, user_id: str, role: str, version: int = 0) -> IssuedAccessToken:
+    def issue_access(
+        self, *, user_id: str, role: str, version: int = 0, customer_id: str | None = None
+    ) -> IssuedAccessToken:
         now = self.clock.now()
         jti = uuid.uuid4().hex
         claims: dict[str, Any] = {
@@ -93,6 +101,9 @@ class TokenService:
             "iat": int(now.timestamp()),
             "exp": int((now + timedelta(seconds=self.access_ttl_seconds)).timestamp()),
         }
+        if customer_id is not None:
+            # A partner's customer: the ownership checks need no database read.
+            claims["cid"] = customer_id
         token = jwt.encode(claims, self._secret, algorithm=JWT_ALGORITHM)
         return IssuedAccessToken(token=token, jti=jti, expires_in=self.access_ttl_seconds)
 
@@ -135,6 +146,7 @@ class TokenService:
             jti=str(claims["jti"]),
             expires_at=datetime.fromtimestamp(exp, tz=UTC),
             version=int(claims.get("ver", 0)),
+            customer_id=str(claims["cid"]) if claims.get("cid") else None,
         )
 
 

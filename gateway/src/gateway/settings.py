@@ -57,6 +57,9 @@ class GatewaySettings(CommonSettings):
     rate_limit_login: str = "5/15 minutes"
     rate_limit_2fa: str = "10/15 minutes"
     rate_limit_writes: str = "30/minute"
+    # The budget of each API key (its own, not its client's IP's); a key may carry a
+    # tighter or larger `rate_limit_per_minute` of its own.
+    rate_limit_api_key: str = "600/minute"
     # Honour X-Forwarded-For only behind a trusted proxy (else anyone picks their own IP).
     trust_forwarded_for: bool = False
 
@@ -88,7 +91,13 @@ class GatewaySettings(CommonSettings):
                 "GATEWAY_IDEMPOTENCY_LEASE_SECONDS must exceed twice "
                 "GATEWAY_UPSTREAM_TIMEOUT_SECONDS (a creating route may call two upstreams)"
             )
-        for name in ("rate_limit_api", "rate_limit_login", "rate_limit_2fa", "rate_limit_writes"):
+        for name in (
+            "rate_limit_api",
+            "rate_limit_login",
+            "rate_limit_2fa",
+            "rate_limit_writes",
+            "rate_limit_api_key",
+        ):
             try:
                 parse_many(getattr(self, name))
             except ValueError as exc:

@@ -41,8 +41,34 @@ class User(SQLModel, table=True):
     token_version: int = Field(
         default=0, sa_column=Column(BigInteger, nullable=False, server_default="0")
     )
+    # The one customer a partner is bound to (role partner only).
+    customer_id: uuid.UUID | None = Field(default=None, index=True)
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
+
+
+class ApiKey(SQLModel, table=True):
+    """A machine client's key `cyk_<prefix>_<secret>`: only the SHA-256 of the whole key
+    is stored (256 random bits: nothing to brute-force, so no slow hash is needed); the
+    prefix finds the row. Several active keys per client are allowed (rotation)."""
+
+    __tablename__ = "api_keys"
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    prefix: str = Field(sa_column=Column(String(32), nullable=False, unique=True))
+    secret_hash: str = Field(max_length=64)
+    name: str = Field(max_length=200)
+    role: str = Field(max_length=32)
+    customer_id: uuid.UUID | None = Field(default=None, index=True)
+    scopes: list[str] = Field(
+        default_factory=list, sa_column=Column(JSONB, nullable=False, server_default="[]")
+    )
+    rate_limit_per_minute: int | None = None
+    created_by: str = Field(max_length=64)
+    created_at: datetime = _ts()
+    expires_at: datetime | None = _ts(nullable=True)
+    last_used_at: datetime | None = _ts(nullable=True)
+    revoked_at: datetime | None = _ts(nullable=True)
 
 
 class RefreshToken(SQLModel, table=True):

@@ -56,7 +56,13 @@ EXPECTED = {
     ("DELETE", "/api/v1/webhooks/{webhook_id}"): "webhooks:manage",
     ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): "webhooks:manage",
     ("POST", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/retry"): "webhooks:manage",
+    # API keys of machine clients: admin only (issue 17)
+    ("POST", "/api/v1/api-keys"): "api-keys:admin",
+    ("GET", "/api/v1/api-keys"): "api-keys:admin",
+    ("DELETE", "/api/v1/api-keys/{key_id}"): "api-keys:admin",
 }
+# The partner role is walked route by route, with two partners bound to two customers,
+# in gateway/tests/test_partner_routes.py (it needs the orders service to exist).
 
 
 def _permissions(route: Route) -> list[str]:

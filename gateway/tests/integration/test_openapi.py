@@ -100,6 +100,7 @@ async def test_security_schemes_and_error_responses_are_declared(gateway: Gatewa
         "description": schemes["bearer"]["description"],
     }
     assert (schemes["cookie"]["in"], schemes["cookie"]["name"]) == ("cookie", "access_token")
+    assert (schemes["apiKey"]["in"], schemes["apiKey"]["name"]) == ("header", "X-API-Key")
     error = _resolve(doc, {"$ref": "#/components/schemas/ErrorEnvelope"})
     assert set(error["required"]) == {"success", "data", "error", "metadata"}
     ids = [op["operationId"] for _, _, op in _operations(doc)]
@@ -113,7 +114,7 @@ async def test_security_schemes_and_error_responses_are_declared(gateway: Gatewa
         if path in public:
             assert "security" not in op, (method, path)
             continue
-        assert op["security"] == [{"bearer": []}, {"cookie": []}], (method, path)
+        assert op["security"] == [{"bearer": []}, {"cookie": []}, {"apiKey": []}], (method, path)
         assert {"401", "429"} <= set(failures), (method, path, sorted(failures))
 
 
@@ -137,3 +138,26 @@ async def test_routes_declare_the_errors_they_answer(gateway: Gateway) -> None:
     assert "403" not in doc["paths"]["/api/v1/auth/me"]["get"]["responses"]
     # Rate limits do not apply to the probes.
     assert "429" not in doc["paths"]["/api/v1/ready"]["get"]["responses"]
+
+
+async def test_partner_facing_routes_are_tagged_with_their_ownership_rule(gateway: Gateway) -> None:
+    from gateway import ownership
+
+    doc = (await gateway.client.get("/openapi.json")).json()
+    tagged = {
+        (method.upper(), path)
+        for method, path, op in _operations(doc)
+        if "partner" in op.get("tags", [])
+    }
+    expected = {
+        key
+        for key, rule in ownership.RULES.items()
+        if rule not in (ownership.Rule.PUBLIC, ownership.Rule.STAFF_ONLY)
+    }
+    assert tagged == expected
+    orders = doc["paths"]["/api/v1/orders"]["get"]
+    assert ownership.Rule.FORCED_FILTER.value in orders["description"]
+    keys = doc["paths"]["/api/v1/api-keys"]["post"]
+    assert keys["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "ApiKeyCreate"
+    )

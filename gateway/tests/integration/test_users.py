@@ -51,6 +51,7 @@ async def test_admin_creates_lists_and_updates_users_without_leaking_hashes(
         "role",
         "is_active",
         "totp_enabled",
+        "customer_id",
         "created_at",
         "updated_at",
     }

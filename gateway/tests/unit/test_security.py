@@ -129,3 +129,13 @@ def test_totp_step_refuses_a_code_of_an_already_used_step() -> None:
     assert step == int(T0.timestamp()) // 30
     assert security.totp_step(secret, code, at=T0, after=step) is None
     assert security.totp_step(secret, code, at=T0, after=step - 1) == step
+
+
+def test_a_partner_token_carries_its_customer_and_a_staff_token_none() -> None:
+    tokens = security.TokenService("s" * 40, access_ttl_seconds=60)
+    partner = tokens.verify_access(
+        tokens.issue_access(user_id="p", role="partner", customer_id="c-1").token
+    )
+    staff = tokens.verify_access(tokens.issue_access(user_id="s", role="sales").token)
+    assert partner.customer_id == "c-1"
+    assert staff.customer_id is None

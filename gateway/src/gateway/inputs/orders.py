@@ -42,7 +42,8 @@ class CustomerUpdate(Strict):
 
 
 class OrderCreate(Strict):
-    customer_id: uuid.UUID
+    # Required for staff; a partner's orders are its own customer's (may be omitted).
+    customer_id: uuid.UUID | None = None
     lines: list[LineIn] = Field(min_length=1, max_length=500)
     allow_backorder: StrictBool = False
     notes: str | None = Field(default=None, max_length=2000)
@@ -50,7 +51,8 @@ class OrderCreate(Strict):
 
 
 class QuoteRequestCreate(Strict):
-    customer_id: uuid.UUID
+    # Required for staff; a partner's quote requests are its own customer's.
+    customer_id: uuid.UUID | None = None
     lines: list[LineIn] = Field(min_length=1, max_length=500)
     notes: str | None = Field(default=None, max_length=2000)
     shipping_address: AddressIn | None = None

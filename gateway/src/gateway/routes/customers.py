@@ -13,18 +13,20 @@ from fastapi.responses import JSONResponse
 from cypher.common.v1 import pagination_pb2
 from cypher.orders.v1 import orders_pb2
 from cypher.pricing.v1 import pricing_pb2
+from gateway import ownership
 from gateway.clients.parts import Parts
 from gateway.convert import address_to_proto
 from gateway.deps import DEFAULT_LIMIT, Cursor, Limit, Orders, Pricing, require
 from gateway.envelope import Envelope, ok
 from gateway.idempotency import IdempotencyDep
 from gateway.inputs.orders import CustomerCreate, CustomerUpdate
+from gateway.security import Principal
 from gateway.views.catalog import customer_tier_view
 from gateway.views.customers import Customer, CustomerDetail, customer_detail_view, customer_view
 
 router = APIRouter(tags=["customers"])
 
-Read = Annotated[object, require("customers:read")]
+Read = Annotated[Principal, require("customers:read")]
 Write = Annotated[object, require("customers:write")]
 
 
@@ -57,11 +59,17 @@ async def create_customer(
 @router.get("/customers", response_model=Envelope[list[Customer]], summary="Customers by name")
 async def list_customers(
     orders: Orders,
-    _: Read,
+    user: Read,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
     search: Annotated[str | None, Query(max_length=200)] = None,
 ) -> JSONResponse:
+    own = ownership.customer_of(user)
+    if own is not None:
+        # A partner's list is its own customer (the upstream list has no customer filter).
+        mine = (await orders.get_customer(own)).customer
+        wanted = not search or search.lower() in f"{mine.name} {mine.company}".lower()
+        return ok([customer_view(mine)] if wanted and not cursor else [], next_cursor=None)
     reply = await orders.list_customers(
         orders_pb2.ListCustomersRequest(
             page=pagination_pb2.PageRequest(limit=limit, cursor=cursor or ""), search=search or ""
@@ -78,8 +86,9 @@ async def list_customers(
     summary="A customer with its tier and 30-day spend (from pricing)",
 )
 async def get_customer(
-    customer_id: uuid.UUID, orders: Orders, pricing: Pricing, _: Read
+    customer_id: uuid.UUID, orders: Orders, pricing: Pricing, user: Read
 ) -> JSONResponse:
+    ownership.check_customer(user, customer_id)
     parts = Parts()
     tier_request = pricing_pb2.GetCustomerTierRequest(customer_id=str(customer_id))
     reply, tier = await asyncio.gather(

@@ -10,6 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from cypher.orders.v1 import orders_pb2
+from gateway import ownership
 from gateway.deps import Orders, require
 from gateway.envelope import Envelope, ok
 from gateway.idempotency import IdempotencyDep
@@ -26,7 +27,7 @@ from gateway.views.orders import (
 router = APIRouter(tags=["orders"])
 
 Fulfil = Annotated[Principal, require("orders:fulfil")]
-Write = Annotated[object, require("orders:write")]
+Write = Annotated[Principal, require("orders:write")]
 
 
 @router.post(
@@ -76,8 +77,9 @@ async def record_delivery(
     "/orders/{order_id}/cancel", response_model=Envelope[Order], summary="Cancel before SHIPPED"
 )
 async def cancel_order(
-    order_id: uuid.UUID, body: CancelRequest, orders: Orders, _: Write
+    order_id: uuid.UUID, body: CancelRequest, orders: Orders, user: Write
 ) -> JSONResponse:
+    await ownership.owned_order(user, orders, order_id)
     reply = await orders.cancel(
         orders_pb2.CancelOrderRequest(order_id=str(order_id), reason=body.reason)
     )
@@ -91,8 +93,10 @@ async def cancel_order(
     summary="Goods returned",
 )
 async def return_order(
-    order_id: uuid.UUID, body: ReturnCreate, orders: Orders, idem: IdempotencyDep, _: Write
+    order_id: uuid.UUID, body: ReturnCreate, orders: Orders, idem: IdempotencyDep, user: Write
 ) -> JSONResponse:
+    await ownership.owned_order(user, orders, order_id)
+
     async def create() -> JSONResponse:
         reply = await orders.return_goods(
             orders_pb2.ReturnOrderRequest(

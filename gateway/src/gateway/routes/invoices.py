@@ -20,17 +20,19 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
 from cypher.integration.v1 import integration_pb2 as pb
-from gateway.deps import DEFAULT_LIMIT, Cursor, Integration, Limit, require
+from gateway import ownership
+from gateway.deps import DEFAULT_LIMIT, Cursor, Integration, Limit, Orders, require
 from gateway.envelope import Envelope, ok
 from gateway.errors import ApiError
 from gateway.idempotency import IdempotencyDep
 from gateway.inputs.invoices import InvoiceCreate
 from gateway.openapi import errors
+from gateway.security import Principal
 from gateway.views.invoices import Invoice, invoice_view
 
 router = APIRouter(tags=["invoices"])
 
-Read = Annotated[object, require("invoices:read")]
+Read = Annotated[Principal, require("invoices:read")]
 Write = Annotated[object, require("invoices:write")]
 Money = Annotated[object, require("orders:money")]
 
@@ -83,13 +85,25 @@ def issued(document: pb.Invoice, *, replayed: bool | None = None) -> JSONRespons
 )
 async def list_invoices(
     integration: Integration,
-    _: Read,
+    orders: Orders,
+    user: Read,
     order_id: uuid.UUID | None = None,
     kind: Literal["INVOICE", "PROFORMA", "CREDIT_NOTE"] | None = None,
     payment_status: Literal["UNPAID", "PARTIALLY_PAID", "PAID"] | None = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> JSONResponse:
+    if ownership.customer_of(user) is not None:
+        # The documents list has no customer filter upstream: a partner lists the
+        # documents of one of its orders (order_id required, and its own).
+        if order_id is None:
+            raise ApiError(
+                400,
+                "VALIDATION_ERROR",
+                "a partner lists invoices per order",
+                {"fields": {"order_id": "required"}},
+            )
+        await ownership.owned_order(user, orders, order_id)
     reply = await integration.list_invoices(
         limit=limit,
         cursor=cursor,
@@ -103,8 +117,10 @@ async def list_invoices(
 
 
 @router.get("/invoices/{invoice_id}", response_model=Envelope[Invoice], summary="One document")
-async def get_invoice(invoice_id: uuid.UUID, integration: Integration, _: Read) -> JSONResponse:
-    reply = await integration.get_invoice(str(invoice_id))
+async def get_invoice(invoice_id: uuid.UUID, integration: Integration, user: Read) -> JSONResponse:
+    reply = await ownership.owned_invoice(user, integration, invoice_id) or (
+        await integration.get_invoice(str(invoice_id))
+    )
     return ok(invoice_view(reply.invoice))
 
 
@@ -118,7 +134,8 @@ async def get_invoice(invoice_id: uuid.UUID, integration: Integration, _: Read) 
     summary="The document's PDF as SmartBill renders it (409 DOCUMENT_NOT_ISSUED while "
     "it has no number; 503 while SmartBill is unavailable)",
 )
-async def invoice_pdf(invoice_id: uuid.UUID, integration: Integration, _: Read) -> Response:
+async def invoice_pdf(invoice_id: uuid.UUID, integration: Integration, user: Read) -> Response:
+    await ownership.owned_invoice(user, integration, invoice_id)
     reply = await integration.invoice_pdf(str(invoice_id))
     return Response(
         content=reply.content,

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 
 from cypher.common.v1 import pagination_pb2
 from cypher.orders.v1 import orders_pb2
-from gateway import rbac
+from gateway import ownership, rbac
 from gateway.clients.parts import Parts
 from gateway.convert import address_to_proto
 from gateway.deps import DEFAULT_LIMIT, Cursor, Integration, Inventory, Limit, Orders, require
@@ -47,7 +47,7 @@ STATUSES = tuple(
 )
 FULFILMENT = frozenset({"IN_PREPARATION", "READY_TO_SHIP", "SHIPPED", "DELIVERED"})
 MONEY = frozenset({"INVOICED", "PAID"})
-Read = Annotated[object, require("orders:read")]
+Read = Annotated[Principal, require("orders:read")]
 Writer = Annotated[Principal, require("orders:write")]
 
 
@@ -77,7 +77,7 @@ async def create_order(
     async def place() -> JSONResponse:
         reply = await orders.create_order(
             orders_pb2.CreateOrderRequest(
-                customer_id=str(body.customer_id),
+                customer_id=ownership.body_customer(user, body.customer_id),
                 lines=[
                     orders_pb2.OrderLineInput(sku=ln.sku, quantity=ln.quantity) for ln in body.lines
                 ],
@@ -116,7 +116,7 @@ async def create_quote_request(
     async def create() -> JSONResponse:
         reply = await orders.create_quote_request(
             orders_pb2.CreateQuoteRequestRequest(
-                customer_id=str(body.customer_id),
+                customer_id=ownership.body_customer(user, body.customer_id),
                 lines=[
                     orders_pb2.LineQuantity(sku=ln.sku, quantity=ln.quantity) for ln in body.lines
                 ],
@@ -137,7 +137,7 @@ async def create_quote_request(
 )
 async def list_quote_requests(
     orders: Orders,
-    _: Read,
+    user: Read,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
     customer_id: uuid.UUID | None = None,
@@ -147,7 +147,7 @@ async def list_quote_requests(
         orders_pb2.ListOrdersRequest(
             page=pagination_pb2.PageRequest(limit=limit, cursor=cursor or ""),
             statuses=[orders_pb2.ORDER_STATUS_QUOTE_PENDING],
-            customer_id=str(customer_id) if customer_id else "",
+            customer_id=ownership.list_filter(user, customer_id),
         )
     )
     return ok([order_view(o) for o in reply.orders], next_cursor=reply.page.next_cursor or None)
@@ -156,7 +156,7 @@ async def list_quote_requests(
 @router.get("/orders", response_model=Envelope[list[Order]], summary="Orders, newest first")
 async def list_orders(
     orders: Orders,
-    _: Read,
+    user: Read,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
     status: Annotated[
@@ -174,7 +174,7 @@ async def list_orders(
         orders_pb2.ListOrdersRequest(
             page=pagination_pb2.PageRequest(limit=limit, cursor=cursor or ""),
             statuses=[orders_pb2.OrderStatus.Value(f"ORDER_STATUS_{s}") for s in wanted],
-            customer_id=str(customer_id) if customer_id else "",
+            customer_id=ownership.list_filter(user, customer_id),
         )
     )
     return ok([order_view(o) for o in reply.orders], next_cursor=reply.page.next_cursor or None)
@@ -186,8 +186,10 @@ async def list_orders(
     summary="An order with its history, reservations and invoice/payment state",
 )
 async def get_order(
-    order_id: uuid.UUID, orders: Orders, inventory: Inventory, integration: Integration, _: Read
+    order_id: uuid.UUID, orders: Orders, inventory: Inventory, integration: Integration, user: Read
 ) -> JSONResponse:
+    # A partner's order is read (and owned) first: nothing of another's is fetched.
+    await ownership.owned_order(user, orders, order_id)
     parts = Parts()
     oid = str(order_id)
     reply, history, reservations, invoices = await asyncio.gather(
@@ -217,7 +219,8 @@ async def get_order(
     response_model=Envelope[list[StatusChangeEntry]],
     summary="Status history, oldest first",
 )
-async def get_history(order_id: uuid.UUID, orders: Orders, _: Read) -> JSONResponse:
+async def get_history(order_id: uuid.UUID, orders: Orders, user: Read) -> JSONResponse:
+    await ownership.owned_order(user, orders, order_id)
     reply = await orders.get_history(str(order_id))
     return ok([history_view(h) for h in reply.history])
 
@@ -234,7 +237,7 @@ async def change_status(
     user: Annotated[Principal, require("orders:status")],
 ) -> JSONResponse:
     needed = status_permission(body.status)
-    if not rbac.allowed(user.role, needed):
+    if not rbac.principal_allowed(user.role, user.scopes, needed):
         raise ApiError(
             403,
             "FORBIDDEN",

@@ -13,12 +13,14 @@ from fastapi.responses import JSONResponse
 from cypher.common.v1 import pagination_pb2
 from cypher.pricing.v1 import pricing_pb2
 from cypher_runtime.proto_values import timestamp_pb
+from gateway import ownership
 from gateway.convert import decimal_str, tier_to_proto
 from gateway.deps import DEFAULT_LIMIT, Cursor, Limit, Pricing, require
 from gateway.envelope import Envelope, ok
 from gateway.idempotency import IdempotencyDep
 from gateway.inputs.catalog import PromotionCreate, PromotionEnd, QuoteRequest, TierOverride
 from gateway.inputs.common import Sku
+from gateway.security import Principal
 from gateway.views.catalog import (
     CustomerTier,
     PricedLine,
@@ -145,11 +147,11 @@ async def end_promotion(
     summary="Price a cart: priced lines and totals {net, vat, gross}",
 )
 async def quote(
-    body: QuoteRequest, pricing: Pricing, _: Annotated[object, require("pricing:read")]
+    body: QuoteRequest, pricing: Pricing, user: Annotated[Principal, require("pricing:read")]
 ) -> JSONResponse:
     reply = await pricing.quote_lines(
         pricing_pb2.QuoteLinesRequest(
-            customer_id=str(body.customer_id) if body.customer_id else "",
+            customer_id=ownership.price_customer(user, body.customer_id),
             lines=[pricing_pb2.QuoteLineInput(sku=x.sku, quantity=x.quantity) for x in body.lines],
             pricing_date=body.pricing_date or "",
         )
@@ -163,13 +165,13 @@ async def quote(
 async def get_price(
     sku: Sku,
     pricing: Pricing,
-    _: Annotated[object, require("pricing:read")],
+    user: Annotated[Principal, require("pricing:read")],
     customer_id: uuid.UUID | None = None,
     quantity: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> JSONResponse:
     reply = await pricing.get_price(
         pricing_pb2.GetPriceRequest(
-            sku=sku, customer_id=str(customer_id) if customer_id else "", quantity=quantity
+            sku=sku, customer_id=ownership.price_customer(user, customer_id), quantity=quantity
         )
     )
     return ok(priced_line_view(reply.line))

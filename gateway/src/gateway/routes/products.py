@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from cypher.common.v1 import pagination_pb2
 from cypher.pricing.v1 import pricing_pb2
+from gateway import ownership
 from gateway.clients.parts import Parts
 from gateway.convert import decimal_str, money, vat_to_proto
 from gateway.deps import DEFAULT_LIMIT, Cursor, Inventory, Limit, Pricing, Suppliers, require
@@ -21,6 +22,7 @@ from gateway.envelope import Envelope, ok
 from gateway.idempotency import IdempotencyDep
 from gateway.inputs.catalog import ProductCreate, ProductUpdate
 from gateway.inputs.common import Sku
+from gateway.security import Principal
 from gateway.views.catalog import (
     Product,
     ProductDetail,
@@ -99,13 +101,13 @@ async def get_product(
     pricing: Pricing,
     inventory: Inventory,
     suppliers: Suppliers,
-    _: Annotated[object, require("products:read")],
+    user: Annotated[Principal, require("products:read")],
     customer_id: uuid.UUID | None = None,
     quantity: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
 ) -> JSONResponse:
     parts = Parts()
     price_request = pricing_pb2.GetPriceRequest(
-        sku=sku, customer_id=str(customer_id) if customer_id else "", quantity=quantity
+        sku=sku, customer_id=ownership.price_customer(user, customer_id), quantity=quantity
     )
     product, price, stock, offer = await asyncio.gather(
         pricing.get_product(pricing_pb2.GetProductRequest(sku=sku)),

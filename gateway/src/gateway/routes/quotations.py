@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from cypher.common.v1 import pagination_pb2
 from cypher.quotations.v1 import quotations_pb2 as pb
 from cypher_runtime.proto_values import timestamp_pb
+from gateway import ownership
 from gateway.deps import DEFAULT_LIMIT, Cursor, Limit, Orders, Quotations, require
 from gateway.envelope import Envelope, ok
 from gateway.idempotency import IdempotencyDep
@@ -45,7 +46,7 @@ from gateway.views.quotations import (
 
 router = APIRouter(tags=["quotations"])
 
-Read = Annotated[object, require("quotations:read")]
+Read = Annotated[Principal, require("quotations:read")]
 Writer = Annotated[Principal, require("quotations:write")]
 Write = Annotated[object, require("quotations:write")]
 
@@ -106,7 +107,7 @@ async def bulk_create_quotations(
 )
 async def list_quotations(
     quotations: Quotations,
-    _: Read,
+    user: Read,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
     status: StatusName | None = None,
@@ -119,7 +120,7 @@ async def list_quotations(
     request = pb.ListQuotationsRequest(
         page=pagination_pb2.PageRequest(limit=limit, cursor=cursor or ""),
         status=pb.QuotationStatus.Value(STATUS_PREFIX + (status or "UNSPECIFIED")),
-        customer_id=str(customer_id) if customer_id else "",
+        customer_id=ownership.list_filter(user, customer_id),
         sku=sku or "",
     )
     if expiring_before is not None:
@@ -131,8 +132,12 @@ async def list_quotations(
 
 
 @router.get("/quotations/{quotation_id}", response_model=Envelope[Quotation], summary="A quotation")
-async def get_quotation(quotation_id: uuid.UUID, quotations: Quotations, _: Read) -> JSONResponse:
-    reply = await quotations.get(str(quotation_id))
+async def get_quotation(
+    quotation_id: uuid.UUID, quotations: Quotations, user: Read
+) -> JSONResponse:
+    reply = await ownership.owned_quotation(user, quotations, quotation_id) or (
+        await quotations.get(str(quotation_id))
+    )
     return ok(quotation_view(reply.quotation))
 
 
@@ -244,7 +249,8 @@ async def convert_quotation(
     responses={200: {"content": {"application/pdf": {}}, "description": "the PDF"}},
     summary="The quotation as a PDF (as sent; a DRAFT is rendered now)",
 )
-async def quotation_pdf(quotation_id: uuid.UUID, quotations: Quotations, _: Read) -> Response:
+async def quotation_pdf(quotation_id: uuid.UUID, quotations: Quotations, user: Read) -> Response:
+    await ownership.owned_quotation(user, quotations, quotation_id)
     reply = await quotations.pdf(str(quotation_id))
     return Response(
         content=reply.content,
