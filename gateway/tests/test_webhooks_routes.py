@@ -103,6 +103,22 @@ async def hooks_gateway(
         queue_prefix=broker_scope.queue_prefix,
     ).runtime
     await integration.start()
+
+    # The consumers bind their queues once the service is up; an event published before
+    # that would find no queue and be dropped, so wait until every queue exists.
+    async def consumers_bound() -> bool:
+        connection = await aio_pika.connect(amqp_url())
+        try:
+            channel = await connection.channel()
+            for consumer in integration.consumers:
+                await channel.declare_queue(consumer.queue_name, passive=True)
+            return True
+        except aio_pika.exceptions.AMQPError:
+            return False
+        finally:
+            await connection.close()
+
+    await eventually(consumers_bound, timeout=30, interval=0.2, what="integration queues bound")
     settings = gateway_settings.model_copy(
         update={
             "integration_addr": f"127.0.0.1:{integration_port}",

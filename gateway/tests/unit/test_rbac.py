@@ -109,6 +109,7 @@ def test_partner_holds_exactly_the_customer_facing_permissions() -> None:
         "orders:write",
         "quotations:read",
         "invoices:read",
+        "webhooks:manage",  # its own customer's endpoints (routes/webhooks.py scopes them)
     }
 
 
